@@ -1,0 +1,130 @@
+import { TsbuildError, UsageError, CancelledError, LocatedError, AggregateLocatedError } from "../errors/index.js";
+import type { CliCommand, CliIo } from "./command.js";
+
+/** Commands are loaded lazily so `tsbuild plan` does not pay for the image code. */
+const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
+  // one line per command: name: () => import("./commands/<name>.js"),
+};
+
+export const EXIT_OK = 0;
+export const EXIT_BUILD_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_CANCELLED = 130;
+
+function defaultIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+async function loadCommand(name: string): Promise<CliCommand | undefined> {
+  const load = COMMANDS[name];
+  if (!load) return undefined;
+  try {
+    return (await load()).command;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") return undefined;
+    throw err;
+  }
+}
+
+async function topLevelHelp(): Promise<string> {
+  const rows: string[] = [];
+  for (const name of Object.keys(COMMANDS)) {
+    const cmd = await loadCommand(name);
+    if (cmd) rows.push(`  ${name.padEnd(8)} ${cmd.summary}`);
+  }
+  return [
+    "Usage: tsbuild [build] [OPTIONS] CONTEXT",
+    "       tsbuild COMMAND [OPTIONS]",
+    "",
+    "A daemonless Dockerfile build engine.",
+    "",
+    "Commands:",
+    ...rows,
+    "",
+    "Run 'tsbuild COMMAND --help' for more information on a command.",
+    "",
+  ].join("\n");
+}
+
+/** Suggests the closest known word, for "unknown command/flag" errors. */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDist) [best, bestDist] = [c, d];
+  }
+  return bestDist <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** Prints a user error (no stack trace) and returns the exit code for it. */
+export function reportError(err: unknown, io: CliIo): number {
+  if (err instanceof CancelledError) {
+    io.stderr.write(`ERROR: ${err.message}\n`);
+    return EXIT_CANCELLED;
+  }
+  if (err instanceof AggregateLocatedError) {
+    for (const e of err.errors) io.stderr.write(`ERROR: ${e.message}\n${e.frame ? e.frame + "\n" : ""}`);
+    return EXIT_BUILD_FAILED;
+  }
+  if (err instanceof LocatedError) {
+    io.stderr.write(`ERROR: ${err.message}\n${err.frame ? err.frame + "\n" : ""}`);
+    return EXIT_BUILD_FAILED;
+  }
+  if (err instanceof UsageError) {
+    io.stderr.write(`ERROR: ${err.message}\nSee 'tsbuild --help'.\n`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof TsbuildError) {
+    io.stderr.write(`ERROR: ${err.message}\n`);
+    return EXIT_BUILD_FAILED;
+  }
+  const e = err as Error;
+  io.stderr.write(`ERROR: internal error: ${e?.stack ?? String(err)}\nThis is a bug in tsbuild; please report it.\n`);
+  return 70;
+}
+
+/** The CLI entry point: returns the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  try {
+    const [first, ...rest] = argv;
+    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+      io.stdout.write(await topLevelHelp());
+      return first === undefined ? EXIT_USAGE : EXIT_OK;
+    }
+    if (first === "--version" || first === "version") {
+      io.stdout.write("tsbuild 0.1.0\n");
+      return EXIT_OK;
+    }
+    // `tsbuild [OPTIONS] CONTEXT` means build, as `docker buildx build` without the verb.
+    const isCommand = first in COMMANDS;
+    const name = isCommand ? first : first.startsWith("-") || first === "." || first.includes("/") ? "build" : first;
+    const args = isCommand ? rest : argv;
+    const cmd = await loadCommand(name);
+    if (!cmd) {
+      const hint = closest(name, Object.keys(COMMANDS));
+      throw new UsageError(`unknown command "${name}"${hint ? `; did you mean "${hint}"?` : ""}`);
+    }
+    if (args.includes("--help") || args.includes("-h")) {
+      io.stdout.write(cmd.usage.endsWith("\n") ? cmd.usage : cmd.usage + "\n");
+      return EXIT_OK;
+    }
+    return await cmd.run(args, io);
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
