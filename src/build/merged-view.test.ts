@@ -1,0 +1,30 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MergedView } from "./merged-view.js";
+
+test("the merged view resolves symlinks from lower layers and honours whiteouts", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "merged-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const lower = join(dir, "lower");
+  const upper = join(dir, "upper");
+  mkdirSync(join(lower, "usr/bin"), { recursive: true });
+  mkdirSync(join(lower, "etc"), { recursive: true });
+  symlinkSync("usr/bin", join(lower, "bin"));
+  writeFileSync(join(lower, "etc/passwd"), "root:x:0:0::/root:/bin/sh\n");
+  writeFileSync(join(lower, "etc/gone"), "x");
+  mkdirSync(join(upper, "etc"), { recursive: true });
+  writeFileSync(join(upper, "etc/passwd"), "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");
+  execFileSync("mknod", [join(upper, "etc/gone"), "c", "0", "0"]);
+  const view = new MergedView([upper, lower]);
+  assert.equal(view.resolve("/bin/tool"), "/usr/bin/tool");
+  assert.equal(view.resolve("/bin/../etc"), "/etc", "the path is cleaned lexically first, as Docker cleans COPY destinations");
+  assert.match(view.readFile("/etc/passwd")!.toString(), /app:x:1000/);
+  assert.equal(view.lstat("/etc/gone"), undefined);
+  assert.ok(view.lstat("/usr/bin")?.isDirectory());
+  symlinkSync("/../../../../etc", join(upper, "escape"));
+  assert.equal(view.resolve("/escape/passwd"), "/etc/passwd", "an absolute link never leaves the root");
+});
