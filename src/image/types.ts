@@ -99,3 +99,15 @@ export interface ImageConfig {
   rootfs: { type: "layers"; diff_ids: Digest[] };
   history?: HistoryEntry[];
 }
+
+export const MEDIA_TYPE_OCI_LAYOUT_HEADER = "application/vnd.oci.layout.header.v1+json";
+export const MEDIA_TYPE_OCI_EMPTY = "application/vnd.oci.empty.v1+json";
+
+/** Which family of media types a manifest and its config and layers use. */
+export type MediaTypes = "oci" | "docker";
+
+/** An image being assembled: its config and its layer blob descriptors, bottom first. */
+export interface Image {
+  config: ImageConfig;
+  layers: Descriptor[];
+}
