@@ -1,0 +1,2 @@
+export { ShellLex, type ShellWordResult } from "./lex.js";
+export { ShellExpansionError, type ShellErrorCode } from "./errors.js";
