@@ -1,0 +1,158 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { checksumContext, type ChecksumOptions } from "./context-checksum.js";
+import { RACY_WINDOW_NS, openStatCache } from "./stat-cache.js";
+import { walkContext } from "./walk-context.js";
+
+const HOUR_AGO = new Date(Date.now() - 3600_000);
+/**
+ * A clock 10 s ahead: files made by a test have ctime "now", which is racy; a real build
+ * usually runs long after the files last changed.
+ */
+const later = () => BigInt(Date.now()) * 1_000_000n + 10n * RACY_WINDOW_NS;
+
+function makeContext(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "tsbuild-ctx-"));
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(join(dir, rel, ".."), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+    utimesSync(join(dir, rel), HOUR_AGO, HOUR_AGO); // old enough not to be racy
+  }
+  return dir;
+}
+
+/** Checksums the whole context with uid/gid zeroed (as BuildKit's client does), counting reads. */
+function sum(ctx: string, options: Omit<ChecksumOptions, "onRead"> = {}) {
+  const reads: string[] = [];
+  const entries = walkContext(ctx).map((e) => ({ ...e, uid: 0, gid: 0 }));
+  const r = checksumContext(ctx, entries, { ...options, onRead: (p) => reads.push(p) });
+  return { ...r, reads };
+}
+
+test("walkContext lists entries sorted, skips excluded dirs, records symlink targets", (t) => {
+  const ctx = makeContext({ "b.txt": "b", "a/x.go": "x", "node_modules/m/i.js": "i", "a/y.go": "y" });
+  t.after(() => rmSync(ctx, { recursive: true, force: true }));
+  symlinkSync("a/x.go", join(ctx, "link"));
+  const entries = walkContext(ctx, { isExcluded: (p) => p === "node_modules" });
+  assert.deepEqual(entries.map((e) => `${e.path}:${e.type}`), ["a:dir", "a/x.go:file", "a/y.go:file", "b.txt:file", "link:symlink"]);
+  assert.equal(entries.find((e) => e.path === "link")?.linkTarget, "a/x.go");
+  const reincluded = walkContext(ctx, {
+    isExcluded: (p) => p.startsWith("node_modules") && p !== "node_modules/m/i.js",
+    mayIncludeBelow: () => true,
+  });
+  assert.ok(reincluded.some((e) => e.path === "node_modules/m/i.js"));
+  assert.ok(reincluded.some((e) => e.path === "node_modules/m" && e.type === "dir"));
+});
+
+test("equal trees in different places have equal checksums; content, mode, owner and link target count", (t) => {
+  const a = makeContext({ "app/main.go": "package main\n", "README": "hi" });
+  const b = makeContext({ "app/main.go": "package main\n", "README": "hi" });
+  t.after(() => [a, b].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const base = sum(a).checksum;
+  assert.equal(sum(b).checksum, base);
+
+  writeFileSync(join(b, "README"), "ho");
+  assert.notEqual(sum(b).checksum, base);
+  writeFileSync(join(b, "README"), "hi");
+  assert.equal(sum(b).checksum, base);
+
+  chmodSync(join(b, "README"), 0o755);
+  assert.notEqual(sum(b).checksum, base);
+  chmodSync(join(b, "README"), statSync(join(a, "README")).mode & 0o7777);
+
+  const entries = walkContext(b).map((e) => ({ ...e, uid: e.path === "README" ? 1000 : 0, gid: 0 }));
+  assert.notEqual(checksumContext(b, entries).checksum, base);
+
+  symlinkSync("x", join(a, "l"));
+  symlinkSync("y", join(b, "l"));
+  assert.notEqual(sum(a).checksum, sum(b).checksum);
+});
+
+test("per-path digests say which path changed", (t) => {
+  const ctx = makeContext({ "app/main.go": "1", "app/util.go": "2" });
+  t.after(() => rmSync(ctx, { recursive: true, force: true }));
+  const before = sum(ctx).paths;
+  writeFileSync(join(ctx, "app/util.go"), "3");
+  const after = sum(ctx).paths;
+  const changed = [...after].filter(([p, d]) => before.get(p) !== d).map(([p]) => p);
+  assert.deepEqual(changed, ["app/util.go"]);
+});
+
+test("with a stat cache, an unchanged tree is checksummed without reading any file", (t) => {
+  const ctx = makeContext({ "a.txt": "a", "dir/b.txt": "b", "dir/c.txt": "c" });
+  const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));
+  t.after(() => [ctx, root].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const first = sum(ctx, { statCache: openStatCache(root, ctx), now: later });
+  assert.equal(first.reads.length, 3);
+  // A new StatCache object: the entries come from disk, as in the next build.
+  const second = sum(ctx, { statCache: openStatCache(root, ctx), now: later });
+  assert.deepEqual(second.reads, []);
+  assert.equal(second.checksum, first.checksum);
+});
+
+test("touching mtimes keeps the checksum; the touched files are re-hashed once, then reused", (t) => {
+  const ctx = makeContext({ "a.txt": "a", "b.txt": "b" });
+  const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));
+  t.after(() => [ctx, root].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const first = sum(ctx, { statCache: openStatCache(root, ctx), now: later });
+  const older = new Date(Date.now() - 7200_000);
+  utimesSync(join(ctx, "a.txt"), older, older);
+  const touched = sum(ctx, { statCache: openStatCache(root, ctx), now: later });
+  assert.equal(touched.checksum, first.checksum);
+  assert.deepEqual(touched.reads, ["a.txt"]); // the stat tuple changed, b.txt is reused
+  const again = sum(ctx, { statCache: openStatCache(root, ctx), now: later });
+  assert.deepEqual(again.reads, []);
+  assert.equal(again.checksum, first.checksum);
+});
+
+test("a same-size edit with the mtime restored inside the racy window is detected", (t) => {
+  const ctx = mkdtempSync(join(tmpdir(), "tsbuild-ctx-"));
+  const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));
+  t.after(() => [ctx, root].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  writeFileSync(join(ctx, "main.go"), "version 1\n"); // mtime: now, inside the racy window
+  const mtime = statSync(join(ctx, "main.go")).mtime;
+  const first = sum(ctx, { statCache: openStatCache(root, ctx) });
+  writeFileSync(join(ctx, "main.go"), "version 2\n");
+  utimesSync(join(ctx, "main.go"), mtime, mtime);
+  const second = sum(ctx, { statCache: openStatCache(root, ctx) });
+  assert.deepEqual(second.reads, ["main.go"]);
+  assert.notEqual(second.checksum, first.checksum);
+});
+
+test("a racy entry is never reused even when every stat field matches", (t) => {
+  const ctx = makeContext({ "f": "x" });
+  const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));
+  t.after(() => [ctx, root].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const [entry] = walkContext(ctx);
+  const latest = entry!.ctimeNs > entry!.mtimeNs ? entry!.ctimeNs : entry!.mtimeNs;
+  // Recorded at the same instant the file last changed: ambiguous, so it must be re-hashed.
+  const racyNow = () => latest;
+  assert.equal(sum(ctx, { statCache: openStatCache(root, ctx), now: racyNow }).reads.length, 1);
+  assert.equal(sum(ctx, { statCache: openStatCache(root, ctx), now: racyNow }).reads.length, 1);
+  const cache = openStatCache(root, ctx);
+  assert.equal(cache.lookup("f", entry!), undefined);
+  // Recorded well after the last change: trusted.
+  cache.record("f", entry!, "d".repeat(64), latest + RACY_WINDOW_NS + 1n);
+  assert.equal(cache.lookup("f", entry!), "d".repeat(64));
+  assert.equal(cache.lookup("f", { ...entry!, ino: entry!.ino + 1n }), undefined);
+});
+
+test("two stat caches of one context merge their entries on save", (t) => {
+  const ctx = makeContext({ "a": "a", "b": "b" });
+  const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));
+  t.after(() => [ctx, root].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const [ea, eb] = walkContext(ctx);
+  const late = later();
+  const one = openStatCache(root, ctx);
+  const two = openStatCache(root, ctx);
+  one.record("a", ea!, "1".repeat(64), late);
+  two.record("b", eb!, "2".repeat(64), late);
+  one.save();
+  two.save();
+  const three = openStatCache(root, ctx);
+  assert.equal(three.lookup("a", ea!), "1".repeat(64));
+  assert.equal(three.lookup("b", eb!), "2".repeat(64));
+});

@@ -1,0 +1,29 @@
+import { Blake3Hasher, blake3 } from "@napi-rs/blake-hash";
+
+/**
+ * BLAKE3 through the native `@napi-rs/blake-hash` binding: the fastest hash available to Node 20
+ * here (see bench/hash.ts). Used for cache keys and content checksums, never for OCI digests
+ * (those must be sha256, see src/internal/digest.ts).
+ */
+export function blake3Hex(data: string | Uint8Array): string {
+  return blake3(data).toString("hex");
+}
+
+/** An incremental BLAKE3 hasher; `update` may be called any number of times before `digestHex`. */
+export interface Blake3 {
+  update(data: string | Uint8Array): Blake3;
+  /** The 64-hex-digit digest of everything passed to `update`. Call once. */
+  digestHex(): string;
+}
+
+export function createBlake3(): Blake3 {
+  const h = new Blake3Hasher();
+  const self: Blake3 = {
+    update(data) {
+      h.update(data);
+      return self;
+    },
+    digestHex: () => h.digest("hex"),
+  };
+  return self;
+}
