@@ -1,0 +1,162 @@
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../internal/atomic-write.js";
+import { ROOT_DIRS } from "../internal/root.js";
+import { TsbuildError } from "../errors/index.js";
+import type { CacheKey } from "./cache-key.js";
+import { blake3Hex } from "./hash.js";
+
+/** The inputs of a step kept for explaining a later miss; structured, never secret values. */
+export interface StepInputs {
+  /** RUN: the command as the user wrote it (or the exec form joined). */
+  command?: string;
+  /** RUN: `NAME=value` environment (ENV) as resolved. */
+  env?: string[];
+  /** RUN: build args in scope and used, `NAME=value`. */
+  args?: string[];
+  /** COPY/ADD: the sources as written. */
+  sources?: string[];
+  /** COPY/ADD: entry digest per copied path, in path order; capped at MAX_RECORDED_PATHS. */
+  paths?: Record<string, string>;
+  /** True when `paths` was cut at the cap, so a change past it is reported without a path. */
+  pathsTruncated?: boolean;
+  /** COPY/ADD: the overall content checksum of the sources. */
+  checksum?: string;
+  /** Anything else that entered the key, by name (dest, user, workdir, mounts…). */
+  other?: Record<string, string>;
+}
+
+/** How many per-path digests a record keeps for explanations. */
+export const MAX_RECORDED_PATHS = 10_000;
+
+export interface StepSummary {
+  kind: string;
+  /** One line for people: the RUN command, `COPY src/ /app/`, the base reference… */
+  description: string;
+  parentKey: CacheKey | null;
+  inputs: StepInputs;
+}
+
+/** What the cache remembers about one key. Times are ms since the epoch. */
+export interface CacheRecord {
+  key: CacheKey;
+  /** Name of the committed snapshot holding the result. */
+  snapshot: string;
+  layer?: { diffId: string; descriptor?: { mediaType: string; digest: string; size: number } };
+  createdAt: number;
+  lastUsedAt: number;
+  /** Bytes the snapshot uses on disk, when known. */
+  size?: number;
+  step: StepSummary;
+}
+
+/**
+ * The persistent cache index: one JSON file per record under
+ * `<root>/cache/records/<key[0:2]>/<key>.json`, each written by temp + rename, so several
+ * processes can read and write at once without a global lock (last writer of a key wins, and
+ * every reader sees a whole record). `lastForStep` maps a step identity to the key its last
+ * build produced, for explaining misses.
+ */
+export interface CacheIndex {
+  get(key: CacheKey): CacheRecord | undefined;
+  put(record: CacheRecord): void;
+  /** Marks a record used now (best effort: a concurrent delete wins). */
+  touch(key: CacheKey, now?: number): void;
+  lastForStep(stepId: string): CacheKey | undefined;
+  setLastForStep(stepId: string, key: CacheKey): void;
+  /** Every record; unreadable or half-written files are skipped. */
+  list(): CacheRecord[];
+  /** Step identities and the key each last produced. */
+  listSteps(): { stepId: string; key: CacheKey }[];
+  delete(key: CacheKey): void;
+}
+
+/**
+ * The identity of a step across builds: Dockerfile path, stage (name or index), instruction
+ * position and text. Two builds of the same step share it even when their keys differ.
+ */
+export function stepIdentity(parts: { dockerfile: string; stage: string | number; position: number; text: string }): string {
+  return JSON.stringify([parts.dockerfile, String(parts.stage), parts.position, parts.text]);
+}
+
+export function openCacheIndex(root: string): CacheIndex {
+  const dir = join(root, ROOT_DIRS.cache);
+  const recordsDir = join(dir, "records");
+  const stepsDir = join(dir, "steps");
+  const recordPath = (key: CacheKey) => {
+    if (!/^[0-9a-f]{16,128}$/.test(key)) throw new TsbuildError("cache/invalid-key", `invalid cache key ${JSON.stringify(key)}`);
+    return join(recordsDir, key.slice(0, 2), `${key}.json`);
+  };
+  const stepPath = (stepId: string) => join(stepsDir, `${blake3Hex(stepId)}.json`);
+
+  const index: CacheIndex = {
+    get: (key) => readRecord(recordPath(key)),
+    put(record) {
+      writeFileAtomic(recordPath(record.key), JSON.stringify(record));
+    },
+    touch(key, now = Date.now()) {
+      const r = index.get(key);
+      if (r && r.lastUsedAt < now) index.put({ ...r, lastUsedAt: now });
+    },
+    lastForStep(stepId) {
+      const s = readJson(stepPath(stepId)) as { stepId?: string; key?: string } | undefined;
+      return s?.stepId === stepId && typeof s.key === "string" ? s.key : undefined;
+    },
+    setLastForStep(stepId, key) {
+      writeFileAtomic(stepPath(stepId), JSON.stringify({ stepId, key }));
+    },
+    list() {
+      const out: CacheRecord[] = [];
+      for (const shard of listDir(recordsDir)) {
+        for (const f of listDir(join(recordsDir, shard))) {
+          if (!f.endsWith(".json") || f.startsWith(".")) continue;
+          const r = readRecord(join(recordsDir, shard, f));
+          if (r) out.push(r);
+        }
+      }
+      return out;
+    },
+    listSteps() {
+      const out: { stepId: string; key: CacheKey }[] = [];
+      for (const f of listDir(stepsDir)) {
+        if (f.startsWith(".") || !f.endsWith(".json")) continue;
+        const s = readJson(join(stepsDir, f)) as { stepId?: unknown; key?: unknown } | undefined;
+        if (typeof s?.stepId === "string" && typeof s.key === "string") out.push({ stepId: s.stepId, key: s.key });
+      }
+      return out;
+    },
+    delete(key) {
+      rmSync(recordPath(key), { force: true });
+    },
+  };
+  return index;
+}
+
+function readRecord(path: string): CacheRecord | undefined {
+  const r = readJson(path) as CacheRecord | undefined;
+  return r && typeof r.key === "string" && typeof r.snapshot === "string" && r.step ? r : undefined;
+}
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // not ours or damaged: treated as absent, the step is rebuilt
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}
