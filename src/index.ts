@@ -3,3 +3,5 @@
  */
 export { TsbuildError, LocatedError, AggregateLocatedError, UsageError, CancelledError } from "./errors/index.js";
 export type { SourceLocation } from "./errors/index.js";
+export { parseDockerfile, planBuild, planToJson, dumpAst, parseAst, StageScope } from "./parser/index.js";
+export type { Dockerfile, Stage, Instruction, BuildPlan, PlannedStage, PlanOptions, MountSpec, Heredoc, Platform } from "./parser/index.js";

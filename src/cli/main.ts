@@ -4,6 +4,7 @@ import type { CliCommand, CliIo } from "./command.js";
 /** Commands are loaded lazily so `tsbuild plan` does not pay for the image code. */
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   // one line per command: name: () => import("./commands/<name>.js"),
+  plan: () => import("./commands/plan.js"),
 };
 
 export const EXIT_OK = 0;
