@@ -1,0 +1,124 @@
+/**
+ * Writes a directory (an overlay upper dir, or a whole snapshot for a first layer) as a layer
+ * blob in the content store. One pass: walk → tar → sha256 (diffID) → compress → store.ingest,
+ * which hashes the compressed bytes (digest). Tar bytes are coalesced into ≥ 1 MiB chunks before
+ * hashing and compressing: small writes into zlib cost more than the compression itself (notes §3).
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { TsbuildError } from "../../errors/index.js";
+import type { Digest } from "../../internal/digest.js";
+import type { ContentStore } from "../content-store.js";
+import type { Descriptor } from "../types.js";
+import { compressor, layerMediaType, type Compression } from "./compression.js";
+import { FsUtil } from "./fsutil.js";
+import { planEntries, type EntryContext } from "./tar-entry.js";
+import { END_OF_ARCHIVE, encodeHeader, padding } from "./tar-format.js";
+import { walkTree } from "./walk.js";
+
+export interface WriteLayerOptions {
+  store: ContentStore;
+  compression?: Compression;
+  gzipLevel?: number;
+  /** Clamp every mtime to at most this many seconds since the epoch. */
+  sourceDateEpoch?: number;
+  mediaTypes?: "oci" | "docker";
+}
+
+export interface WrittenLayer {
+  descriptor: Descriptor;
+  diffId: Digest;
+  uncompressedSize: number;
+}
+
+const BATCH = 1 << 20;
+const READ_WHOLE_LIMIT = 4 << 20;
+
+export async function writeLayer(dir: string, opts: WriteLayerOptions): Promise<WrittenLayer> {
+  const compression = opts.compression ?? "gzip";
+  const mediaType = layerMediaType(compression, opts.mediaTypes ?? "oci");
+  const ctx: EntryContext = {
+    sourceDateEpoch: opts.sourceDateEpoch,
+    xattrs: await readXattrs(dir),
+    inodes: new Map(),
+  };
+  const diffHash = createHash("sha256");
+  let uncompressedSize = 0;
+  async function* hashed(): AsyncGenerator<Buffer> {
+    for await (const chunk of tarStream(dir, ctx)) {
+      diffHash.update(chunk);
+      uncompressedSize += chunk.length;
+      yield chunk;
+    }
+  }
+  const tar = Readable.from(hashed(), { objectMode: false });
+  const packed = compressor(compression, compression === "zstd" ? undefined : opts.gzipLevel);
+  tar.on("error", (err) => packed.destroy(err));
+  tar.pipe(packed);
+  const { digest, size } = await opts.store.ingest(packed);
+  return {
+    descriptor: { mediaType, digest, size },
+    diffId: `sha256:${diffHash.digest("hex")}`,
+    uncompressedSize,
+  };
+}
+
+/** One fsutil process reads every xattr of the tree. */
+async function readXattrs(dir: string): Promise<Map<string, Map<string, Buffer>>> {
+  const fsutil = new FsUtil();
+  try {
+    const out = new Map<string, Map<string, Buffer>>();
+    for (const r of await fsutil.lxattrs(dir)) {
+      let m = out.get(r.path);
+      if (!m) out.set(r.path, (m = new Map()));
+      m.set(r.name, r.value);
+    }
+    return out;
+  } finally {
+    await fsutil.close();
+  }
+}
+
+/** The uncompressed tar in chunks of at least BATCH bytes (except the last). */
+async function* tarStream(dir: string, ctx: EntryContext): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let pending = 0;
+  const add = (b: Buffer) => {
+    parts.push(b);
+    pending += b.length;
+  };
+  const flush = () => {
+    const out = Buffer.concat(parts, pending);
+    parts = [];
+    pending = 0;
+    return out;
+  };
+  for (const entry of walkTree(dir)) {
+    for (const { header, contentPath } of planEntries(entry, ctx)) {
+      add(encodeHeader(header));
+      if (contentPath !== undefined) {
+        let read = 0;
+        if (header.size <= READ_WHOLE_LIMIT) {
+          const data = readFileSync(contentPath);
+          read = data.length;
+          if (read === header.size) add(data);
+        } else {
+          for await (const chunk of createReadStream(contentPath, { highWaterMark: BATCH })) {
+            read += (chunk as Buffer).length;
+            if (read > header.size) break;
+            add(chunk as Buffer);
+            if (pending >= BATCH) yield flush();
+          }
+        }
+        if (read !== header.size) {
+          throw new TsbuildError("layer/file-changed", `${contentPath} changed size while the layer was written`);
+        }
+        add(padding(header.size));
+      }
+      if (pending >= BATCH) yield flush();
+    }
+  }
+  add(END_OF_ARCHIVE);
+  yield flush();
+}
