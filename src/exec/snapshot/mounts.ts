@@ -1,0 +1,51 @@
+/**
+ * Mount data for snapshots. Overlay layer paths are relative ("<id>/fs") and the mount carries
+ * `cwd` = the snapshots dir, so a lowerdir of a few hundred layers fits the kernel's page-sized
+ * option limit (containerd does the same chdir trick).
+ */
+import { join } from "node:path";
+import type { Mount } from "../types.js";
+
+/** Layer path of `id` relative to the snapshots dir. */
+export function layerPath(id: string): string {
+  return `${id}/fs`;
+}
+
+/** The writable root of an overlay snapshot over `ancestors` (ids, oldest first). */
+export function overlayRootMount(snapshotsDir: string, id: string, ancestors: string[]): Mount {
+  if (ancestors.length === 0) {
+    return { type: "bind", source: join(snapshotsDir, layerPath(id)), target: "/", options: ["rbind", "rw"] };
+  }
+  return {
+    type: "overlay",
+    source: "overlay",
+    target: "/",
+    options: [lowerdirOption(ancestors), `upperdir=${layerPath(id)}`, `workdir=${id}/work`],
+    cwd: snapshotsDir,
+  };
+}
+
+/** A read-only root over the layers `ids` (oldest first). */
+export function overlayViewMount(snapshotsDir: string, ids: string[]): Mount {
+  const last = ids[ids.length - 1];
+  if (ids.length === 1 && last !== undefined) {
+    return { type: "bind", source: join(snapshotsDir, layerPath(last)), target: "/", options: ["rbind", "ro"] };
+  }
+  // Overlay with only lower layers is read-only by construction; it needs at least two.
+  return { type: "overlay", source: "overlay", target: "/", options: [lowerdirOption(ids), "ro"], cwd: snapshotsDir };
+}
+
+/** Copy driver: every snapshot is a full tree, mounted by bind. */
+export function copyRootMount(snapshotsDir: string, id: string, readonly: boolean): Mount {
+  return {
+    type: "bind",
+    source: join(snapshotsDir, layerPath(id)),
+    target: "/",
+    options: ["rbind", readonly ? "ro" : "rw"],
+  };
+}
+
+/** `lowerdir=` with the newest layer first, as overlayfs expects. */
+function lowerdirOption(idsOldestFirst: string[]): string {
+  return "lowerdir=" + [...idsOldestFirst].reverse().map(layerPath).join(":");
+}

@@ -1,0 +1,178 @@
+/**
+ * The snapshotter over the on-disk store: overlay (layers stacked by the kernel, the upper dir is
+ * the diff) or copy (every snapshot a full tree; the diff against the parent is computed on
+ * commit). See types.ts for the contract and store.ts for the layout.
+ */
+import { chmodSync, mkdirSync, renameSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Mount } from "../types.js";
+import { applyDiff } from "./apply-diff.js";
+import { makeWhiteouts } from "./command.js";
+import { SnapshotError } from "./errors.js";
+import { copyRootMount, layerPath, overlayRootMount, overlayViewMount } from "./mounts.js";
+import { overlaySupported } from "./probe.js";
+import { SnapshotStore, type SnapshotRecord } from "./store.js";
+import { copyEntries, copyTree } from "./tree-copy.js";
+import { diffTrees } from "./tree-diff.js";
+import type { PreparedSnapshot, SnapshotDriver, SnapshotInfo, Snapshotter, SnapshotterOptions } from "./types.js";
+
+/** Opens (creating if needed) the snapshots of `options.root`. */
+export async function createSnapshotter(options: SnapshotterOptions): Promise<Snapshotter> {
+  const wanted = options.driver ?? "auto";
+  const driver: SnapshotDriver =
+    wanted === "auto" ? ((await overlaySupported(options.root)) ? "overlay" : "copy") : wanted;
+  return new StoreSnapshotter(new SnapshotStore(options.root), driver);
+}
+
+class StoreSnapshotter implements Snapshotter {
+  constructor(
+    private readonly store: SnapshotStore,
+    readonly driver: SnapshotDriver,
+  ) {}
+
+  async prepare(key: string, parent?: string): Promise<PreparedSnapshot> {
+    if (this.store.lookup(key) !== undefined) throw new SnapshotError("already-exists", `snapshot ${key}: already exists`);
+    const parentRec = parent === undefined ? undefined : this.committed(parent);
+    const tmp = this.store.tempDir();
+    try {
+      mkdirSync(join(tmp, "fs"));
+      chmodSync(join(tmp, "fs"), 0o755);
+      if (this.driver === "overlay") mkdirSync(join(tmp, "work"));
+      else if (parentRec) await copyTree(this.fsDir(parentRec.id), join(tmp, "fs"));
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    const ancestors = parentRec ? [...parentRec.ancestors, parentRec.id] : [];
+    const id = this.store.install(tmp, { name: key, kind: "active", driver: this.driver, parent, ancestors, createdAt: Date.now() });
+    await this.publish(key, id, parent, parentRec);
+    const dir = this.fsDir(id);
+    if (this.driver === "copy") return { key, root: copyRootMount(this.store.dir, id, false), dir };
+    return { key, root: overlayRootMount(this.store.dir, id, ancestors), dir, upperDir: dir };
+  }
+
+  async commit(name: string, key: string): Promise<void> {
+    const rec = this.store.find(key);
+    if (!rec || rec.kind !== "active") throw new SnapshotError("not-found", `committing ${key}: no active snapshot with that key`);
+    if (this.store.lookup(name) !== undefined) return this.discard(key, rec.id);
+    if (this.driver === "copy" && rec.ancestors.length > 0) await this.writeCopyDiff(rec);
+    if (this.driver === "overlay") await rm(join(this.store.idDir(rec.id), "work"), { recursive: true, force: true });
+    this.store.write({ ...rec, name, kind: "committed" });
+    // Another process may commit the same name at the same moment: the first link wins.
+    if (!this.store.link(name, rec.id)) return this.discard(key, rec.id);
+    this.store.unlink(key, rec.id);
+  }
+
+  async view(name: string): Promise<Mount> {
+    const rec = this.committed(name);
+    if (this.driver === "copy") return copyRootMount(this.store.dir, rec.id, true);
+    return overlayViewMount(this.store.dir, [...rec.ancestors, rec.id]);
+  }
+
+  async remove(keyOrName: string): Promise<void> {
+    const id = this.store.lookup(keyOrName);
+    const rec = id === undefined ? undefined : this.store.read(id);
+    if (id === undefined || !rec) throw new SnapshotError("not-found", `removing ${keyOrName}: no such snapshot`);
+    this.store.unlink(keyOrName, id);
+    // Unlink first, then look for children: a concurrent prepare either shows up here or sees
+    // its parent gone (see publish), so no child is left without its parent.
+    if (rec.kind === "committed" && this.store.children(id).length > 0) {
+      this.store.link(keyOrName, id);
+      throw new SnapshotError("failed-precondition", `removing ${keyOrName}: snapshot has children`);
+    }
+    await this.store.destroy(id);
+  }
+
+  async stat(keyOrName: string): Promise<SnapshotInfo | undefined> {
+    const rec = this.store.find(keyOrName);
+    if (!rec) return undefined;
+    return { kind: rec.kind, createdAt: rec.createdAt, ...(rec.parent === undefined ? {} : { parent: rec.parent }) };
+  }
+
+  async chain(name: string): Promise<string[]> {
+    const rec = this.committed(name);
+    return [...rec.ancestors, rec.id].map((id, i) => this.layerDir(id, i > 0));
+  }
+
+  async diffDir(name: string): Promise<string> {
+    const rec = this.committed(name);
+    return this.layerDir(rec.id, rec.ancestors.length > 0);
+  }
+
+  async importDir(name: string, dir: string, parent?: string): Promise<void> {
+    if (this.store.lookup(name) !== undefined) return;
+    const parentRec = parent === undefined ? undefined : this.committed(parent);
+    const tmp = this.store.tempDir();
+    try {
+      if (this.driver === "copy" && parentRec) {
+        mkdirSync(join(tmp, "fs"));
+        await copyTree(this.fsDir(parentRec.id), join(tmp, "fs"));
+        await applyDiff(dir, join(tmp, "fs"), tmp);
+        renameSync(dir, join(tmp, "diff"));
+      } else {
+        renameSync(dir, join(tmp, "fs"));
+      }
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    const ancestors = parentRec ? [...parentRec.ancestors, parentRec.id] : [];
+    const id = this.store.install(tmp, { name, kind: "committed", driver: this.driver, parent, ancestors, createdAt: Date.now() });
+    if (!this.store.link(name, id)) return this.store.destroy(id);
+    await this.checkParent(name, id, parent, parentRec);
+  }
+
+  /** Makes the installed snapshot `id` visible as `name`, or cleans it up. */
+  private async publish(name: string, id: string, parent?: string, parentRec?: SnapshotRecord): Promise<void> {
+    if (!this.store.link(name, id)) {
+      await this.store.destroy(id);
+      throw new SnapshotError("already-exists", `snapshot ${name}: already exists`);
+    }
+    await this.checkParent(name, id, parent, parentRec);
+  }
+
+  /** After linking a child: its parent must still be there (it may have been removed meanwhile). */
+  private async checkParent(name: string, id: string, parent?: string, parentRec?: SnapshotRecord): Promise<void> {
+    if (parent === undefined || this.store.lookup(parent) === parentRec?.id) return;
+    this.store.unlink(name, id);
+    await this.store.destroy(id);
+    throw new SnapshotError("not-found", `snapshot ${name}: parent ${parent} was removed`);
+  }
+
+  private async discard(key: string, id: string): Promise<void> {
+    this.store.unlink(key, id);
+    await this.store.destroy(id);
+  }
+
+  private committed(name: string): SnapshotRecord {
+    const rec = this.store.find(name);
+    if (!rec) throw new SnapshotError("not-found", `snapshot ${name}: not found`);
+    if (rec.kind !== "committed") throw new SnapshotError("invalid-argument", `snapshot ${name}: is active, not committed`);
+    return rec;
+  }
+
+  private fsDir(id: string): string {
+    return join(this.store.dir, layerPath(id));
+  }
+
+  /** Overlay: the upper dir. Copy: the computed diff, or the whole tree for a base snapshot. */
+  private layerDir(id: string, hasParent: boolean): string {
+    return this.driver === "copy" && hasParent ? join(this.store.idDir(id), "diff") : this.fsDir(id);
+  }
+
+  /** Copy driver: writes `<id>/diff`, the child's changes against its parent in overlay format. */
+  private async writeCopyDiff(rec: SnapshotRecord): Promise<void> {
+    const parentId = rec.ancestors[rec.ancestors.length - 1]!;
+    const changes = diffTrees(this.fsDir(parentId), this.fsDir(rec.id));
+    const tmp = join(this.store.idDir(rec.id), "diff.tmp");
+    await rm(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    // Whiteouts first; the tar extraction afterwards sets the directories' final metadata.
+    for (const w of changes.whiteouts) mkdirSync(dirname(join(tmp, w)), { recursive: true });
+    await makeWhiteouts(changes.whiteouts.map((w) => join(tmp, w)));
+    await copyEntries(this.fsDir(rec.id), changes.copy, tmp, this.store.idDir(rec.id));
+    await copyEntries(this.fsDir(rec.id), ["."], tmp, this.store.idDir(rec.id)); // root dir metadata
+    renameSync(tmp, join(this.store.idDir(rec.id), "diff"));
+  }
+}
