@@ -100,3 +100,28 @@ export function codeFrame(text: string, loc: SourceLocation, context = 2): strin
   }
   return out.join("\n");
 }
+
+/**
+ * A build step failed at run time (a RUN that exited non-zero, a COPY source that is missing):
+ * carries the Dockerfile location of the instruction, and for RUN the command, how it ended and
+ * the last lines it printed, so the CLI can show BuildKit's error block.
+ */
+export class StepError extends TsbuildError {
+  readonly location: SourceLocation | undefined;
+  readonly step: string;
+  readonly exitCode: number | undefined;
+  readonly signal: string | undefined;
+  readonly logTail: string[];
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: { location?: SourceLocation; step: string; exitCode?: number; signal?: string; logTail?: string[]; cause?: unknown },
+  ) {
+    super(code, message, { cause: details.cause });
+    this.location = details.location;
+    this.step = details.step;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.logTail = details.logTail ?? [];
+  }
+}
