@@ -67,7 +67,7 @@ class Applier {
     if (comps.length === 0) return; // the root itself keeps its own metadata
     const base = comps[comps.length - 1]!;
     const parent = resolveDirInRoot(this.root, comps.slice(0, -1), { create: true, entry: h.name });
-    if (base.startsWith(WHITEOUT_PREFIX)) return this.whiteout(parent, base, h.name);
+    if (base.startsWith(WHITEOUT_PREFIX)) return this.whiteout(parent, base, h.name, h.mtime);
     const path = join(parent, base);
     const existing = lstatOrUndefined(path);
     if (existing && !(h.type === "dir" && existing.isDirectory())) rmSync(path, { recursive: true, force: true });
@@ -106,7 +106,7 @@ class Applier {
     await this.fsutil?.close();
   }
 
-  private async whiteout(parent: string, base: string, entry: string): Promise<void> {
+  private async whiteout(parent: string, base: string, entry: string, mtime: number): Promise<void> {
     const deleteMode = this.opts.whiteouts === "delete";
     if (base === OPAQUE_WHITEOUT) {
       if (deleteMode) {
@@ -124,7 +124,9 @@ class Applier {
     if (name === "" || name === "." || name === "..") throw unsafePath(entry, "whiteout of an invalid name");
     const path = join(parent, name);
     rmSync(path, { recursive: true, force: true });
-    if (!deleteMode) await this.helper().mknodWhiteout(path);
+    if (deleteMode) return;
+    await this.helper().mknodWhiteout(path);
+    lutimesSync(path, mtime, mtime);
   }
 
   /** Hardlink targets are earlier entries: inside the root, and never reached through a symlink. */
