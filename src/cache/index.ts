@@ -31,4 +31,4 @@ export {
 } from "./cache-index.js";
 export { explainMiss } from "./explain-miss.js";
 export { computeUsage, pruneCache, type PruneOptions, type PruneResult, type Usage, type UsageEntry } from "./prune.js";
-export { formatSize, parseDuration, parseSize } from "./units.js";
+export { formatSize, humanDuration, parseDuration, parseSize } from "./units.js";

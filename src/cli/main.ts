@@ -5,6 +5,8 @@ import type { CliCommand, CliIo } from "./command.js";
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   // one line per command: name: () => import("./commands/<name>.js"),
   plan: () => import("./commands/plan.js"),
+  du: () => import("./commands/du.js"),
+  prune: () => import("./commands/prune.js"),
 };
 
 export const EXIT_OK = 0;
