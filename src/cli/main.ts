@@ -7,6 +7,11 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   plan: () => import("./commands/plan.js"),
   du: () => import("./commands/du.js"),
   prune: () => import("./commands/prune.js"),
+  images: () => import("./commands/images.js"),
+  load: () => import("./commands/load.js"),
+  save: () => import("./commands/save.js"),
+  tag: () => import("./commands/tag.js"),
+  rmi: () => import("./commands/rmi.js"),
 };
 
 export const EXIT_OK = 0;
