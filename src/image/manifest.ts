@@ -36,7 +36,7 @@ const DOCKER_TO_OCI_LAYER: Record<string, string> = {
 };
 
 /** The layer media type in the requested family; zstd has no Docker schema2 form. */
-export function layerMediaType(mediaType: string, family: MediaTypes): string {
+export function convertLayerMediaType(mediaType: string, family: MediaTypes): string {
   if (family === "oci") return DOCKER_TO_OCI_LAYER[mediaType] ?? mediaType;
   const docker = OCI_TO_DOCKER_LAYER[mediaType];
   if (docker) return docker;
@@ -117,7 +117,7 @@ export function buildManifest(image: Image, opts: ManifestOptions = {}): BuiltMa
 }
 
 function layerDescriptor(l: Descriptor, family: MediaTypes): Descriptor {
-  const d: Descriptor = { mediaType: layerMediaType(l.mediaType, family), digest: l.digest, size: l.size };
+  const d: Descriptor = { mediaType: convertLayerMediaType(l.mediaType, family), digest: l.digest, size: l.size };
   if (family === "oci") {
     if (l.annotations) d.annotations = { ...l.annotations };
     if (l.urls) d.urls = [...l.urls];

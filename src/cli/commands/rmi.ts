@@ -1,0 +1,36 @@
+/** `tsbuild rmi`: remove image names from the store (blobs stay until pruned). */
+import { UsageError } from "../../errors/index.js";
+import { familiarName, openImageStore } from "../../image/index.js";
+import type { CliCommand } from "../command.js";
+import { parseCommandArgs, rootFor } from "./images.js";
+
+const OPTIONS = { root: { type: "string" }, force: { type: "boolean", short: "f" } } as const;
+
+const usage = `Usage: tsbuild rmi [OPTIONS] IMAGE [IMAGE...]
+
+Remove one or more image names.
+
+Options:
+  -f, --force      do not report names that do not exist
+      --root DIR   tsbuild root (default: $TSBUILD_ROOT, else ~/.local/share/tsbuild)
+`;
+
+export const command: CliCommand = {
+  summary: "Remove image names",
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    if (positionals.length === 0) throw new UsageError(`"tsbuild rmi" requires at least one image name`);
+    const images = openImageStore(rootFor(values.root, io));
+    let failed = false;
+    for (const name of positionals) {
+      const removed = images.remove(name);
+      if (removed) io.stdout.write(`Untagged: ${familiarName(removed.name)}\n`);
+      else if (!values.force) {
+        io.stderr.write(`ERROR: No such image: ${name}\n`);
+        failed = true;
+      }
+    }
+    return failed ? 1 : 0;
+  },
+};

@@ -1,0 +1,26 @@
+/** `tsbuild tag`: give an image in the store another name. */
+import { UsageError } from "../../errors/index.js";
+import { openImageStore } from "../../image/index.js";
+import type { CliCommand } from "../command.js";
+import { parseCommandArgs, rootFor } from "./images.js";
+
+const OPTIONS = { root: { type: "string" } } as const;
+
+const usage = `Usage: tsbuild tag [OPTIONS] SOURCE_IMAGE TARGET_IMAGE
+
+Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
+
+Options:
+      --root DIR   tsbuild root (default: $TSBUILD_ROOT, else ~/.local/share/tsbuild)
+`;
+
+export const command: CliCommand = {
+  summary: "Give an image another name",
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    if (positionals.length !== 2) throw new UsageError(`"tsbuild tag" requires exactly 2 arguments: SOURCE_IMAGE TARGET_IMAGE`);
+    openImageStore(rootFor(values.root, io)).tag(positionals[0]!, positionals[1]!);
+    return 0;
+  },
+};
