@@ -155,7 +155,7 @@ export class RegistryClient {
       // Basic auth cannot get better by asking again: the credentials are wrong.
       if (auth && known?.scheme === "basic" && challenge.scheme === "basic") return res;
       const extra = challenge.params.scope;
-      if (extra && !req.scopes.includes(extra)) req = { ...req, scopes: [...req.scopes, extra] };
+      if (extra && !scopeCovered(extra, req.scopes)) req = { ...req, scopes: [...req.scopes, extra] };
       await res.body?.cancel().catch(() => {});
       forceRefresh = true;
     }
@@ -296,6 +296,19 @@ export class RegistryClient {
 export async function expectStatus(res: Response, ok: number[], what: string, name: string): Promise<Response> {
   if (ok.includes(res.status)) return res;
   throw await errorFromResponse(res, what, name);
+}
+
+/** True when `scope` (`type:name:actions`) is already granted by one of `scopes`. */
+export function scopeCovered(scope: string, scopes: string[]): boolean {
+  const cut = scope.lastIndexOf(":");
+  const resource = scope.slice(0, cut);
+  const wanted = scope.slice(cut + 1).split(",");
+  return scopes.some((s) => {
+    const c = s.lastIndexOf(":");
+    if (s.slice(0, c) !== resource) return false;
+    const have = s.slice(c + 1).split(",");
+    return wanted.every((a) => have.includes(a) || have.includes("*"));
+  });
 }
 
 export function repoScope(repository: string, actions: "pull" | "pull,push"): string {

@@ -140,3 +140,85 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.kill("SIGTERM");
   });
 }
+
+/**
+ * A token server for Bearer auth (distribution's token spec): checks Basic credentials, grants
+ * the requested scopes as a JWT signed with a throwaway EC key whose certificate the registry
+ * trusts. Start it, then `startRegistry({ tokenAuth: tokens.registryAuth })`.
+ */
+export interface TestTokenServer {
+  realm: string;
+  /** Pass as `startRegistry({ tokenAuth })`. */
+  registryAuth: { realm: string; service: string; issuer: string; certFile: string };
+  /** Every token request's query (service, scope[], account) and whether credentials were sent. */
+  requests: { scopes: string[]; account?: string; withCredentials: boolean }[];
+  stop(): Promise<void>;
+}
+
+export async function startTokenServer(user: { username: string; password: string }): Promise<TestTokenServer> {
+  const { createServer: createHttpServer } = await import("node:http");
+  const { createPrivateKey, sign, X509Certificate, randomUUID } = await import("node:crypto");
+  const { readFileSync } = await import("node:fs");
+  const dir = mkdtempSync(join(tmpdir(), "tsbuild-token-"));
+  const keyFile = join(dir, "key.pem");
+  const certFile = join(dir, "cert.pem");
+  const ossl = spawnSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile, "-subj", "/CN=tsbuild-test-token", "-days", "2"],
+    { encoding: "utf8" },
+  );
+  if (ossl.status !== 0) throw new Error(`openssl failed: ${ossl.stderr}`);
+  const key = createPrivateKey(readFileSync(keyFile));
+  const x5c = new X509Certificate(readFileSync(certFile)).raw.toString("base64");
+  const service = "tsbuild-test-registry";
+  const issuer = "tsbuild-test-issuer";
+  const requests: TestTokenServer["requests"] = [];
+  const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
+
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    const scopes = url.searchParams.getAll("scope");
+    const authHeader = req.headers.authorization ?? "";
+    const withCredentials = authHeader.startsWith("Basic ");
+    requests.push({ scopes, account: url.searchParams.get("account") ?? undefined, withCredentials });
+    let granted = false;
+    if (withCredentials) {
+      const [u, p] = Buffer.from(authHeader.slice(6), "base64").toString().split(":");
+      if (u !== user.username || p !== user.password) {
+        res.writeHead(401, { "Content-Type": "application/json" }).end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }));
+        return;
+      }
+      granted = true;
+    }
+    // Anonymous callers get a token without access, as Docker Hub does for private repositories.
+    const access = granted
+      ? scopes.map((s) => {
+          const [type, ...rest] = s.split(":");
+          const actions = rest.pop() ?? "";
+          return { type, name: rest.join(":"), actions: actions.split(",") };
+        })
+      : [];
+    const now = Math.floor(Date.now() / 1000);
+    const header = { typ: "JWT", alg: "ES256", x5c: [x5c] };
+    const claims = { iss: issuer, sub: granted ? user.username : "", aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access };
+    const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+    const sig = sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
+    res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ token: `${input}.${b64url(sig)}`, expires_in: 300 }));
+  });
+  const port = await new Promise<number>((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const a = server.address();
+      resolve(typeof a === "object" && a ? a.port : 0);
+    });
+  });
+  const realm = `http://127.0.0.1:${port}/token`;
+  return {
+    realm,
+    registryAuth: { realm, service, issuer, certFile },
+    requests,
+    stop: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
