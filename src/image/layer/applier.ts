@@ -131,7 +131,7 @@ class Applier {
 
   /** Hardlink targets are earlier entries: inside the root, and never reached through a symlink. */
   private linkTarget(h: TarHeader): string {
-    const comps = cleanEntryName(h.linkname);
+    const comps = cleanEntryName(h.linkname, h.name);
     if (comps.length === 0) throw unsafePath(h.name, "hardlink to the root");
     const dir = resolveDirInRoot(this.root, comps.slice(0, -1), { create: false, noSymlinks: true, entry: h.name });
     const target = join(dir, comps[comps.length - 1]!);

@@ -14,13 +14,13 @@ export function unsafePath(entry: string, why: string): TsbuildError {
   return new TsbuildError("layer/unsafe-path", `refusing layer entry ${JSON.stringify(entry)}: ${why}`);
 }
 
-/** The components of an entry name; [] for the root itself. */
-export function cleanEntryName(name: string): string[] {
+/** The components of an entry name; [] for the root itself. `entry` names the culprit in errors. */
+export function cleanEntryName(name: string, entry = name): string[] {
   const out: string[] = [];
   for (const c of name.split("/")) {
     if (c === "" || c === ".") continue;
     if (c === "..") {
-      if (out.length === 0) throw unsafePath(name, "it climbs out of the root with '..'");
+      if (out.length === 0) throw unsafePath(entry, `${JSON.stringify(name)} climbs out of the root with '..'`);
       out.pop();
     } else out.push(c);
   }
