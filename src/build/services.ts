@@ -49,4 +49,6 @@ export interface StepResult {
   /** The committed snapshot holding the merged result; null for an empty (scratch) root. */
   snapshot: string | null;
   layers: LayerRef[];
+  /** True when this build executed the step (false or absent: taken from the cache). */
+  ran?: boolean;
 }

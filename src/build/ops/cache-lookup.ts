@@ -1,0 +1,39 @@
+/** The cache half of a RUN or COPY vertex: look a key up, explain a miss, record a result. */
+import type { StepInputs } from "../../cache/cache-index.js";
+import { explainMiss } from "../../cache/explain-miss.js";
+import type { CacheLookup } from "../../solver/types.js";
+import type { BuildServices, StepResult } from "../services.js";
+import type { Step } from "../steps.js";
+
+export async function lookupCached(svc: BuildServices, step: Step, key: string, parent: StepResult, inputs: StepInputs): Promise<CacheLookup<StepResult>> {
+  svc.stats.steps++;
+  const miss = (reason: string): CacheLookup<StepResult> => {
+    svc.stats.misses.push({ name: step.name, reason });
+    return { hit: false, reason };
+  };
+  if (svc.noCache) return miss("--no-cache");
+  if (svc.noCacheStages.has(step.stageName)) return miss(`--no-cache-filter ${step.stageName}`);
+  const record = svc.cacheIndex.get(key);
+  if (record && (await svc.snapshotter.stat(record.snapshot))) {
+    svc.cacheIndex.touch(key);
+    svc.cacheIndex.setLastForStep(step.stepId, key);
+    svc.stats.cached++;
+    return { hit: true, result: { key, snapshot: record.snapshot, layers: [...parent.layers, { snapshot: record.snapshot }] } };
+  }
+  const prevKey = svc.cacheIndex.lastForStep(step.stepId);
+  const previous = prevKey === undefined ? undefined : svc.cacheIndex.get(prevKey);
+  return miss(explainMiss(previous, { inputs, parentKey: parent.key }, parent.ran === true));
+}
+
+export function recordResult(svc: BuildServices, step: Step, key: string, parent: StepResult, snapshot: string, inputs: StepInputs): StepResult {
+  const now = Date.now();
+  svc.cacheIndex.put({
+    key,
+    snapshot,
+    createdAt: now,
+    lastUsedAt: now,
+    step: { kind: step.kind, description: step.name, parentKey: parent.key, inputs },
+  });
+  svc.cacheIndex.setLastForStep(step.stepId, key);
+  return { key, snapshot, layers: [...parent.layers, { snapshot }], ran: true };
+}
