@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   save: () => import("./commands/save.js"),
   tag: () => import("./commands/tag.js"),
   rmi: () => import("./commands/rmi.js"),
+  push: () => import("./commands/push.js"),
 };
 
 export const EXIT_OK = 0;
