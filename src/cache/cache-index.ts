@@ -29,6 +29,15 @@ export interface StepInputs {
 /** How many per-path digests a record keeps for explanations. */
 export const MAX_RECORDED_PATHS = 10_000;
 
+/** Per-path digests in path order, cut at `max` for storing in a record's inputs. */
+export function capPaths(paths: Map<string, string>, max = MAX_RECORDED_PATHS): Pick<StepInputs, "paths" | "pathsTruncated"> {
+  const sorted = [...paths.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const kept = sorted.slice(0, max);
+  const out: Pick<StepInputs, "paths" | "pathsTruncated"> = { paths: Object.fromEntries(kept.map((p) => [p, paths.get(p)!])) };
+  if (sorted.length > max) out.pathsTruncated = true;
+  return out;
+}
+
 export interface StepSummary {
   kind: string;
   /** One line for people: the RUN command, `COPY src/ /app/`, the base reference… */

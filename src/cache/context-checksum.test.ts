@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { checksumContext, type ChecksumOptions } from "./context-checksum.js";
 import { RACY_WINDOW_NS, openStatCache } from "./stat-cache.js";
 import { walkContext } from "./walk-context.js";
+import { compilePatterns } from "../parser/dockerignore/index.js";
 
 const HOUR_AGO = new Date(Date.now() - 3600_000);
 /**
@@ -155,4 +156,12 @@ test("two stat caches of one context merge their entries on save", (t) => {
   const three = openStatCache(root, ctx);
   assert.equal(three.lookup("a", ea!), "1".repeat(64));
   assert.equal(three.lookup("b", eb!), "2".repeat(64));
+});
+
+test("the .dockerignore matcher plugs in as isExcluded, with re-includes below excluded dirs", (t) => {
+  const ctx = makeContext({ "main.go": "m", "docs/a.md": "a", "docs/keep.md": "k", "vendor/x/y.go": "y", "README.md": "r" });
+  t.after(() => rmSync(ctx, { recursive: true, force: true }));
+  const m = compilePatterns(["docs", "!docs/keep.md", "vendor/", "*.md"]);
+  const entries = walkContext(ctx, { isExcluded: (p) => m.matches(p), mayIncludeBelow: () => m.hasExclusions });
+  assert.deepEqual(entries.map((e) => e.path), ["docs", "docs/keep.md", "main.go"]);
 });

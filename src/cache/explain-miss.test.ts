@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { CacheRecord, StepInputs } from "./cache-index.js";
+import { capPaths, type CacheRecord, type StepInputs } from "./cache-index.js";
 import { explainMiss } from "./explain-miss.js";
 
 const P = "a".repeat(64);
@@ -63,4 +63,16 @@ test("other inputs, and the pruned case when nothing differs", () => {
     "workdir changed: /src → /app",
   );
   assert.match(explainMiss(r, { inputs: r.step.inputs, parentKey: P }, false), /pruned/);
+});
+
+test("past the recorded cap a change is reported without a path", () => {
+  const before = new Map([["a", "1"], ["b", "2"], ["c", "3"]]);
+  const after = new Map([["a", "1"], ["b", "2"], ["c", "9"]]);
+  const r = prev({ ...capPaths(before, 2), checksum: "x" });
+  assert.deepEqual(r.step.inputs.paths, { a: "1", b: "2" });
+  assert.equal(r.step.inputs.pathsTruncated, true);
+  assert.equal(
+    explainMiss(r, { inputs: { ...capPaths(after, 2), checksum: "y" }, parentKey: P }, false),
+    "files changed (past the recorded paths)",
+  );
 });

@@ -22,6 +22,7 @@ export {
 } from "./context-checksum.js";
 export {
   MAX_RECORDED_PATHS,
+  capPaths,
   openCacheIndex,
   stepIdentity,
   type CacheIndex,
