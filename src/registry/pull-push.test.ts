@@ -269,3 +269,38 @@ describe("push to a registry with htpasswd auth", { skip }, () => {
     await assert.rejects(pullImage(`${reg.host}/private:1`, { store: tempStore(dirs), dockerConfigDir: cfg }), { code: "registry/unauthorized" });
   });
 });
+
+describe("registry mirrors", { skip }, () => {
+  let origin: TestRegistry;
+  let mirror: TestRegistry;
+  const dirs: string[] = [];
+  before(async () => {
+    [origin, mirror] = await Promise.all([startRegistry(), startRegistry()]);
+  });
+  after(async () => {
+    await Promise.all([origin?.stop(), mirror?.stop()]);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  test("a mirror is tried first; the origin answers what the mirror lacks", async () => {
+    const src = tempStore(dirs);
+    const onMirror = await makeImage(src, { layers: [{ "m.txt": "on the mirror\n" }] });
+    const onOrigin = await makeImage(src, { layers: [{ "o.txt": "only at the origin\n" }] });
+    // The mirror holds the repository under the origin's name, as a pull-through cache would.
+    await pushImage({ store: src, ref: `${mirror.host}/lib/app:1`, descriptor: onMirror.descriptor });
+    await pushImage({ store: src, ref: `${origin.host}/lib/app:2`, descriptor: onOrigin.descriptor });
+    const mirrors = { [origin.host]: [mirror.url] };
+
+    const log: string[] = [];
+    const recording: typeof fetch = (input, init) => {
+      log.push(new URL(input instanceof Request ? input.url : input.toString()).host);
+      return fetch(input, init);
+    };
+    const fromMirror = await pullImage(`${origin.host}/lib/app:1`, { store: tempStore(dirs), mirrors, fetch: recording });
+    assert.equal(fromMirror.digest, onMirror.descriptor.digest);
+    assert.ok(log.length > 0 && log.every((h) => h === mirror.host), log.join(","));
+
+    const fromOrigin = await pullImage(`${origin.host}/lib/app:2`, { store: tempStore(dirs), mirrors });
+    assert.equal(fromOrigin.digest, onOrigin.descriptor.digest);
+  });
+});
