@@ -7,8 +7,8 @@ export function runCommand(cmd: string, args: string[], options: { cwd?: string;
     const child = spawn(cmd, args, { cwd: options.cwd, stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
     child.on("error", (e) => reject(new TsbuildError("exec/tool-failed", `running ${cmd}: ${e.message}`, { cause: e })));
     child.on("close", (code, signal) => {
       if (code === 0) resolve(out);

@@ -12,7 +12,7 @@ import { runCommand } from "./command.js";
 /**
  * Mounts `mounts` (the first one with target "/") at a scratch mount point and runs `script`
  * with `$M` set to it; returns stdout. Missing targets of later mounts are created as stubs
- * (a file when the source is a file), as the helper does.
+ * (a file when a bind's source is not a directory), as the helper does.
  */
 export async function shellInMounts(mounts: Mount[], script: string): Promise<string> {
   const m = mkdtempSync(join(tmpdir(), "tsbuild-mnt-"));
@@ -28,7 +28,7 @@ export async function shellInMounts(mounts: Mount[], script: string): Promise<st
 
 function mountCommand(mount: Mount): string {
   const at = mount.target === "/" ? '"$M"' : `"$M"${quote(mount.target)}`;
-  const stub = mount.target === "/" ? "" : `if [ -f ${quote(mount.source)} ]; then mkdir -p "$(dirname ${at})"; [ -e ${at} ] || : > ${at}; else mkdir -p ${at}; fi; `;
+  const stub = mount.target === "/" ? "" : `if [ -d ${quote(mount.source)} ] || [ ${quote(mount.type)} != bind ]; then mkdir -p ${at}; else mkdir -p "$(dirname ${at})"; [ -e ${at} ] || : > ${at}; fi; `;
   const ro = mount.options.includes("ro");
   const cd = mount.cwd ? `cd ${quote(mount.cwd)} && ` : "";
   switch (mount.type) {

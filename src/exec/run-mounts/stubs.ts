@@ -1,0 +1,56 @@
+/**
+ * Mount-point stubs. To mount at a target that does not exist, the sandbox creates an empty file
+ * or directory there (and any missing parents); they land in the RUN's upper dir and would end
+ * up in the layer. Like BuildKit's executor (MountStubsCleaner), record before the RUN which
+ * paths are missing, and afterwards remove those that are still empty, keeping the parent's times.
+ */
+import { lstatSync, readdirSync, rmdirSync, unlinkSync, utimesSync } from "node:fs";
+import { dirname, join, posix } from "node:path";
+
+/**
+ * The container paths among `targets` and their ancestors that do not exist in the stack of
+ * layer dirs `layers` (newest first: the upper dir, then the lower layers; or just the full tree
+ * of a copy snapshot). Whiteouts hide lower entries; opaque markers are not read.
+ */
+export function mountStubPaths(layers: string[], targets: string[]): string[] {
+  const missing = new Set<string>();
+  for (const target of targets) {
+    const parts = posix.normalize("/" + target).split("/").filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const path = "/" + parts.slice(0, i).join("/");
+      if (missing.has(path) || !existsInStack(layers, path)) missing.add(path);
+    }
+  }
+  return [...missing];
+}
+
+function existsInStack(layers: string[], path: string): boolean {
+  for (const layer of layers) {
+    const st = lstatSync(join(layer, path), { throwIfNoEntry: false });
+    if (st) return !(st.isCharacterDevice() && st.rdev === 0);
+  }
+  return false;
+}
+
+/**
+ * Removes from `upperDir` the `stubPaths` (container paths) that are empty files or empty
+ * directories, deepest first, restoring each parent's atime/mtime. Returns the removed paths.
+ */
+export function cleanupMountStubs(upperDir: string, stubPaths: string[]): string[] {
+  const removed: string[] = [];
+  const byDepth = [...stubPaths].sort((a, b) => b.split("/").length - a.split("/").length || b.localeCompare(a));
+  for (const path of byDepth) {
+    const host = join(upperDir, posix.normalize("/" + path));
+    if (host === upperDir) continue;
+    const st = lstatSync(host, { throwIfNoEntry: false });
+    if (!st) continue;
+    const empty = st.isDirectory() ? readdirSync(host).length === 0 : st.isFile() && st.size === 0;
+    if (!empty) continue;
+    const parent = lstatSync(dirname(host));
+    if (st.isDirectory()) rmdirSync(host);
+    else unlinkSync(host);
+    utimesSync(dirname(host), parent.atime, parent.mtime);
+    removed.push(path);
+  }
+  return removed;
+}
