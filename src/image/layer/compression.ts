@@ -18,8 +18,9 @@ import {
 export type Compression = "gzip" | "none" | "zstd";
 
 /**
- * Level 1 is the default: on this class of machine gzip is the bottleneck of layer export, and
- * level 1 runs about twice as fast as 6 for output about 20 % larger (measured in the commit).
+ * Level 1 is the default: gzip is the bottleneck of layer export. Measured with writeLayer on
+ * /usr/lib/x86_64-linux-gnu (660 MiB, warm cache, 2 cores): level 1 took 7.3 s for 244 MiB,
+ * level 6 took 14.5 s for 224 MiB; twice the time for 8 % less. (zstd -3: 3.4 s, 206 MiB.)
  */
 export const DEFAULT_GZIP_LEVEL = 1;
 export const DEFAULT_ZSTD_LEVEL = 3;
