@@ -26,13 +26,16 @@ export interface DockerArchiveImage {
   repoTags: string[];
 }
 
-export interface DockerArchiveOptions {
+interface ArchiveCommon {
   store: ContentStore;
-  images: DockerArchiveImage[];
   /** Platform to pick from an index; the host's by default. */
   platform?: Platform;
+  /** mtime of every tar entry (seconds; default 0). */
   mtime?: number;
 }
+
+/** Several images (`images`), or one (`manifest` + `repoTags`). */
+export type DockerArchiveOptions = ArchiveCommon & ({ images: DockerArchiveImage[] } | DockerArchiveImage);
 
 const blobPath = (d: Descriptor) => `blobs/sha256/${digestHex(d.digest)}`;
 
@@ -41,7 +44,8 @@ export async function writeDockerArchive(dest: TarDestination, opts: DockerArchi
   const records: DockerManifestEntry[] = [];
   const layoutEntries: LayoutEntry[] = [];
   const repositories: Record<string, Record<string, string>> = {};
-  for (const img of opts.images) {
+  const list = "images" in opts ? opts.images : [{ manifest: opts.manifest, repoTags: opts.repoTags }];
+  for (const img of list) {
     const read = await readImage(opts.store, img.manifest, opts.platform ? { platform: opts.platform } : {});
     const tags = img.repoTags.map((t) => familiarName(normalizeImageName(t)));
     records.push({ Config: blobPath(read.manifest.config), RepoTags: tags, Layers: read.manifest.layers.map(blobPath) });

@@ -111,11 +111,14 @@ test("docker-archive has manifest.json, repositories and a layout, and passes sk
   assert.deepEqual(info.RepoTags, []); // skopeo lists registry tags only; check the layer set instead
   assert.equal(info.Layers.length, 1);
   const cfg = JSON.parse(run("skopeo", ["inspect", "--config", `docker-archive:${file}:app:2`]));
+  // skopeo copy reads every blob and checks its digest
+  run("skopeo", ["copy", "-q", `docker-archive:${file}:app:latest`, `oci:${join(d, "copied")}:x`]);
+  assert.ok(existsSync(join(d, "copied", "index.json")));
   assert.deepEqual(cfg.rootfs.diff_ids, img.config.rootfs.diff_ids);
   // umoci reads OCI media types only; the layout part of a docker-archive with them must unpack
   const ociImg = await storeTestImage(store, { "o.txt": "oci\n" });
   const file2 = join(d, "img2.tar");
-  await writeDockerArchive(file2, { store, images: [{ manifest: ociImg.descriptor, repoTags: ["app:oci"] }] });
+  await writeDockerArchive(file2, { store, manifest: ociImg.descriptor, repoTags: ["app:oci"] });
   const x2 = join(d, "x2");
   mkdirSync(x2);
   execFileSync("tar", ["-xf", file2, "-C", x2]);

@@ -1,6 +1,6 @@
 /** `tsbuild images`: list the local image store as `docker images` does. */
 import { resolve } from "node:path";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs } from "node:util";
 import { UsageError } from "../../errors/index.js";
 import { resolveRoot } from "../../internal/root.js";
 import { openImageStore, readImage, familiarRepository, parseImageName, isIndexMediaType } from "../../image/index.js";
@@ -22,9 +22,10 @@ Options:
       --root DIR    tsbuild root (default: $TSBUILD_ROOT, else ~/.local/share/tsbuild)
 `;
 
-export function parseCommandArgs<const O extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: O) {
+/** Runs an argv parser, turning its errors (unknown flag, missing value) into usage errors. */
+export function parseOrUsage<T>(parse: () => T): T {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parse();
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -77,7 +78,7 @@ export const command: CliCommand = {
   summary: "List images in the local image store",
   usage,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    const { values, positionals } = parseOrUsage(() => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
     if (positionals.length > 0) throw new UsageError(`"tsbuild images" takes no arguments (got ${positionals.join(" ")})`);
     const images = openImageStore(rootFor(values.root, io));
     const rows: string[][] = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]];

@@ -1,10 +1,11 @@
 /** `tsbuild load`: read an image tar (docker-archive or OCI layout, optionally gzip) into the image store. */
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
+import { parseArgs } from "node:util";
 import { UsageError } from "../../errors/index.js";
 import { familiarName, loadImageArchive } from "../../image/index.js";
 import type { CliCommand } from "../command.js";
-import { parseCommandArgs, rootFor } from "./images.js";
+import { parseOrUsage, rootFor } from "./images.js";
 
 const OPTIONS = {
   root: { type: "string" },
@@ -26,7 +27,7 @@ export const command: CliCommand = {
   summary: "Load images from a tar archive",
   usage,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    const { values, positionals } = parseOrUsage(() => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
     if (positionals.length > 0) throw new UsageError(`"tsbuild load" takes no arguments; use -i FILE`);
     const input = values.input === undefined || values.input === "-" ? (io.stdin as Readable) : resolve(io.cwd, values.input);
     if (typeof input !== "string" && (io.stdin as { isTTY?: boolean }).isTTY) {

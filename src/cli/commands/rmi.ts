@@ -1,8 +1,9 @@
 /** `tsbuild rmi`: remove image names from the store (blobs stay until pruned). */
+import { parseArgs } from "node:util";
 import { UsageError } from "../../errors/index.js";
 import { familiarName, openImageStore } from "../../image/index.js";
 import type { CliCommand } from "../command.js";
-import { parseCommandArgs, rootFor } from "./images.js";
+import { parseOrUsage, rootFor } from "./images.js";
 
 const OPTIONS = { root: { type: "string" }, force: { type: "boolean", short: "f" } } as const;
 
@@ -19,7 +20,7 @@ export const command: CliCommand = {
   summary: "Remove image names",
   usage,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    const { values, positionals } = parseOrUsage(() => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
     if (positionals.length === 0) throw new UsageError(`"tsbuild rmi" requires at least one image name`);
     const images = openImageStore(rootFor(values.root, io));
     let failed = false;

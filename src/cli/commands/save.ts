@@ -1,10 +1,11 @@
 /** `tsbuild save`: write images from the store to a tar (docker-archive by default, or an OCI layout tar). */
 import { resolve } from "node:path";
 import { Writable } from "node:stream";
+import { parseArgs } from "node:util";
 import { UsageError } from "../../errors/index.js";
 import { saveImage } from "../../image/index.js";
 import type { CliCommand } from "../command.js";
-import { parseCommandArgs, rootFor } from "./images.js";
+import { parseOrUsage, rootFor } from "./images.js";
 
 const OPTIONS = {
   root: { type: "string" },
@@ -26,7 +27,7 @@ export const command: CliCommand = {
   summary: "Save images to a tar archive",
   usage,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    const { values, positionals } = parseOrUsage(() => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
     if (positionals.length === 0) throw new UsageError(`"tsbuild save" requires at least one image name`);
     const format = values.format ?? "docker";
     if (format !== "docker" && format !== "oci") throw new UsageError(`--format must be docker or oci, not "${format}"`);

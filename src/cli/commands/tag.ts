@@ -1,8 +1,9 @@
 /** `tsbuild tag`: give an image in the store another name. */
+import { parseArgs } from "node:util";
 import { UsageError } from "../../errors/index.js";
 import { openImageStore } from "../../image/index.js";
 import type { CliCommand } from "../command.js";
-import { parseCommandArgs, rootFor } from "./images.js";
+import { parseOrUsage, rootFor } from "./images.js";
 
 const OPTIONS = { root: { type: "string" } } as const;
 
@@ -18,7 +19,7 @@ export const command: CliCommand = {
   summary: "Give an image another name",
   usage,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    const { values, positionals } = parseOrUsage(() => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
     if (positionals.length !== 2) throw new UsageError(`"tsbuild tag" requires exactly 2 arguments: SOURCE_IMAGE TARGET_IMAGE`);
     openImageStore(rootFor(values.root, io)).tag(positionals[0]!, positionals[1]!);
     return 0;
