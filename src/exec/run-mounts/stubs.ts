@@ -16,9 +16,11 @@ export function mountStubPaths(layers: string[], targets: string[]): string[] {
   const missing = new Set<string>();
   for (const target of targets) {
     const parts = posix.normalize("/" + target).split("/").filter(Boolean);
+    let below = false; // an ancestor is missing, so this path is too
     for (let i = 1; i <= parts.length; i++) {
       const path = "/" + parts.slice(0, i).join("/");
-      if (missing.has(path) || !existsInStack(layers, path)) missing.add(path);
+      below ||= !existsInStack(layers, path);
+      if (below) missing.add(path);
     }
   }
   return [...missing];
@@ -26,7 +28,13 @@ export function mountStubPaths(layers: string[], targets: string[]): string[] {
 
 function existsInStack(layers: string[], path: string): boolean {
   for (const layer of layers) {
-    const st = lstatSync(join(layer, path), { throwIfNoEntry: false });
+    let st;
+    try {
+      st = lstatSync(join(layer, path), { throwIfNoEntry: false });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOTDIR") return false; // a file hides the rest
+      throw err;
+    }
     if (st) return !(st.isCharacterDevice() && st.rdev === 0);
   }
   return false;
