@@ -1,0 +1,181 @@
+/**
+ * Writing selected sources into a destination root with BuildKit's COPY rules (fsutil `copy` with
+ * FollowLinks and CopyDirContents): directory sources copy their contents, a file goes into an
+ * existing directory under its own name or becomes the named file, missing parents are made
+ * 0755, and no write ever passes through a symlink found in the destination below the resolved
+ * destination path.
+ */
+import { chmod, copyFile, link, lchown, lstat, lutimes, mkdir, mkdtemp, rm, stat, symlink, unlink, utimes } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, posix, relative } from "node:path";
+import { cleanPath } from "../../parser/dockerignore/index.js";
+import { extractArchive, isArchive } from "./archive.js";
+import { parseChmod, type ModeChange } from "./chmod.js";
+import { CopyError } from "./errors.js";
+import { isMissing, resolveInRoot } from "./root-path.js";
+import { selectSources } from "./select.js";
+import type { CopyOptions, FileEntry, SelectedSource } from "./types.js";
+
+/** Copies `selection` (from selectSources) into `destRoot` as one COPY/ADD instruction would. */
+export async function copySources(selection: readonly SelectedSource[], destRoot: string, opts: CopyOptions): Promise<void> {
+  const destAbs = opts.dest.startsWith("/") ? opts.dest : posix.join(opts.workdir || "/", opts.dest);
+  const dirSyntax = opts.dest === "" || opts.dest === "." || opts.dest.endsWith("/") || opts.dest.endsWith("/.");
+  if (!opts.parents && selection.length > 1 && !dirSyntax) {
+    throw new CopyError(
+      "copy/bad-destination",
+      `when copying more than one source file, the destination must be a directory and end with a /: ${opts.dest}`,
+    );
+  }
+  const writer = new TreeWriter(destRoot, opts.chown, opts.chmod === undefined ? undefined : parseChmod(opts.chmod));
+  const clean = cleanPath(destAbs);
+  await writer.mkdirAllInRoot(dirSyntax || opts.parents ? clean : posix.dirname(clean));
+  const dstHost = await resolveInRoot(destRoot, clean);
+  for (const item of selection) {
+    const top = item.files[0];
+    if (!top) continue;
+    if (opts.isAdd && top.type === "file" && (await isArchive(item.hostPath))) {
+      await writer.mkdirAll(dstHost);
+      await extractInto(item.hostPath, dstHost, destRoot);
+    } else if (opts.parents && item.parents) {
+      await writer.writeParents(item, dstHost);
+    } else {
+      await writer.writeSource(item, dstHost);
+    }
+    await writer.finish();
+  }
+}
+
+/** Extracts into a fresh directory, then merges it in, so archive members never follow destination symlinks. */
+async function extractInto(archive: string, dstHost: string, destRoot: string): Promise<void> {
+  const tmp = await mkdtemp(join(tmpdir(), "tsbuild-add-"));
+  try {
+    await extractArchive(archive, tmp);
+    const [tree] = await selectSources(tmp, ["/"], { keepOwnership: true });
+    const writer = new TreeWriter(destRoot, undefined, undefined);
+    if (tree) await writer.writeTree(tree, dstHost, { topExists: true });
+    await writer.finish();
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+class TreeWriter {
+  /** First destination path written for each source inode, to recreate hard links. */
+  private readonly inodes = new Map<string, string>();
+  /** Directory metadata is applied last, deepest first, so writing children does not change it. */
+  private pendingDirs: { entry: FileEntry; target: string }[] = [];
+
+  constructor(
+    private readonly root: string,
+    private readonly chown: { uid: number; gid: number } | undefined,
+    private readonly modeChange: ModeChange | undefined,
+  ) {}
+
+  /** Creates every missing directory of the in-root path `p`, resolving symlinks inside the root. */
+  async mkdirAllInRoot(p: string): Promise<void> {
+    const parts = p.split("/").filter((s) => s !== "");
+    for (let i = 1; i <= parts.length; i++) {
+      await this.mkdirOne(await resolveInRoot(this.root, "/" + parts.slice(0, i).join("/")));
+    }
+  }
+
+  /** Creates `hostPath` (already resolved) and its missing parents below the root. */
+  async mkdirAll(hostPath: string): Promise<void> {
+    const rel = relative(this.root, hostPath);
+    if (rel === "") return;
+    const parts = rel.split("/");
+    for (let i = 1; i <= parts.length; i++) await this.mkdirOne(join(this.root, ...parts.slice(0, i)));
+  }
+
+  private async mkdirOne(hostPath: string): Promise<void> {
+    const st = await lstat(hostPath).catch((err) => (isMissing(err) ? undefined : Promise.reject(err)));
+    if (st?.isDirectory()) return;
+    if (st) throw new CopyError("copy/bad-destination", `${this.shown(hostPath)} exists and is not a directory`);
+    await mkdir(hostPath);
+    await chmod(hostPath, 0o755);
+    if (this.chown) await lchown(hostPath, this.chown.uid, this.chown.gid);
+  }
+
+  /** One source without `--parents`: the destination rules of BuildKit's prepareTargetDir. */
+  async writeSource(item: SelectedSource, dstHost: string): Promise<void> {
+    const srcIsDir = item.files[0]!.type === "dir";
+    const destSt = await stat(dstHost).catch((err) => (isMissing(err) ? undefined : Promise.reject(err)));
+    let target = dstHost;
+    if (!srcIsDir && destSt?.isDirectory()) target = join(dstHost, item.name);
+    if (srcIsDir && !destSt) await this.mkdirAll(dstHost);
+    else await this.mkdirAll(dirname(target));
+    await this.writeTree(item, target, { topExists: srcIsDir });
+  }
+
+  /** One `--parents` source: its path below the pivot is recreated, parents with their source metadata. */
+  async writeParents(item: SelectedSource, dstHost: string): Promise<void> {
+    const parents = item.parents!;
+    for (const dir of parents.dirs) await this.writeEntry(dir, join(parents.baseHostPath, dir.path), join(dstHost, dir.path), true);
+    await this.writeTree(item, join(dstHost, parents.path), { topExists: false });
+  }
+
+  /**
+   * Writes the entries of `item` at `target`. With `topExists` an existing directory at `target`
+   * keeps its own metadata (BuildKit only overwrites metadata of nested directories).
+   */
+  async writeTree(item: SelectedSource, target: string, opts: { topExists: boolean }): Promise<void> {
+    for (const entry of item.files) {
+      const nested = entry.path !== "" || !opts.topExists;
+      await this.writeEntry(entry, join(item.hostPath, entry.path), join(target, entry.path), nested);
+    }
+  }
+
+  private async writeEntry(entry: FileEntry, src: string, target: string, overwriteMeta: boolean): Promise<void> {
+    const existing = await lstat(target).catch((err) => (isMissing(err) ? undefined : Promise.reject(err)));
+    if (entry.type === "dir") {
+      if (existing && !existing.isDirectory()) {
+        throw new CopyError("copy/bad-destination", `cannot copy to non-directory: ${this.shown(target)}`);
+      }
+      if (!existing) await mkdir(target, { mode: 0o700 });
+      if (!existing || overwriteMeta) this.pendingDirs.push({ entry, target });
+      return;
+    }
+    if (entry.type === "other") return; // sockets and fifos are not copied
+    if (existing?.isDirectory()) {
+      throw new CopyError("copy/bad-destination", `cannot replace to directory ${this.shown(target)} with file`);
+    }
+    if (existing) await unlink(target);
+    if (entry.type === "symlink") {
+      await symlink(entry.linkTarget!, target);
+    } else {
+      const key = `${entry.dev}:${entry.ino}`;
+      const first = entry.nlink > 1 ? this.inodes.get(key) : undefined;
+      if (first !== undefined) await link(first, target);
+      else {
+        await copyFile(src, target);
+        if (entry.nlink > 1) this.inodes.set(key, target);
+      }
+    }
+    await this.applyInfo(entry, target);
+  }
+
+  /** Sets the metadata of the directories written so far, deepest first. */
+  async finish(): Promise<void> {
+    const dirs = this.pendingDirs.reverse();
+    this.pendingDirs = [];
+    for (const { entry, target } of dirs) await this.applyInfo(entry, target);
+  }
+
+  /** Owner (chown first: it clears set-id bits), then mode, then times, as fsutil's copyFileInfo. */
+  private async applyInfo(entry: FileEntry, target: string): Promise<void> {
+    const owner = this.chown ?? { uid: entry.uid, gid: entry.gid };
+    await lchown(target, owner.uid, owner.gid);
+    const seconds = (ns: bigint) => Number(ns) / 1e9;
+    if (entry.type === "symlink") {
+      await lutimes(target, seconds(entry.atimeNs), seconds(entry.mtimeNs));
+      return;
+    }
+    const mode = this.modeChange ? this.modeChange(entry.mode, entry.type === "dir") : entry.mode;
+    await chmod(target, mode);
+    await utimes(target, seconds(entry.atimeNs), seconds(entry.mtimeNs));
+  }
+
+  private shown(hostPath: string): string {
+    return "/" + relative(this.root, hostPath);
+  }
+}

@@ -1,0 +1,10 @@
+export { selectSources } from "./select.js";
+export { copySources } from "./copy.js";
+export { resolveChown } from "./chown.js";
+export { parseChmod, type ModeChange } from "./chmod.js";
+export { isArchive, extractArchive } from "./archive.js";
+export { fetchUrlSource, urlFilename, type FetchedUrl } from "./fetch-url.js";
+export { resolveInRoot } from "./root-path.js";
+export { containsWildcards } from "./wildcards.js";
+export { CopyError } from "./errors.js";
+export type { CopyOptions, EntryType, FileEntry, SelectedSource, SelectOptions } from "./types.js";

@@ -1,0 +1,182 @@
+/**
+ * Choosing what a COPY/ADD takes from its source root (build context or another stage): each
+ * source is cleaned and resolved inside the root, wildcards are expanded, and every selected entry
+ * is listed with its metadata, minus `--exclude`d paths. The cache layer checksums this list and
+ * copySources writes exactly it.
+ */
+import { lstat, readdir, readlink } from "node:fs/promises";
+import { join, posix, relative } from "node:path";
+import type { Stats, BigIntStats } from "node:fs";
+import { cleanPath, compilePatterns, type MatchInfo, type PatternMatcher } from "../../parser/dockerignore/index.js";
+import { CopyError } from "./errors.js";
+import { isMissing, resolveInRoot } from "./root-path.js";
+import type { EntryType, FileEntry, SelectedSource, SelectOptions } from "./types.js";
+import { matchWildcard, splitWildcards } from "./wildcards.js";
+
+/** Selects the sources of one COPY/ADD in `srcRoot`. Errors name the source as written. */
+export async function selectSources(
+  srcRoot: string,
+  sources: readonly string[],
+  opts: SelectOptions = {},
+): Promise<SelectedSource[]> {
+  const exclude = opts.exclude?.length ? compilePatterns(opts.exclude) : undefined;
+  const out: SelectedSource[] = [];
+  for (const source of sources) {
+    checkInsideRoot(source);
+    const { base, pattern } = splitSource(source, opts.parents === true);
+    const baseHost = await resolveInRoot(srcRoot, base);
+    const full = cleanPath(base + "/" + pattern);
+    const { base: fixed, pattern: glob } = splitWildcards(full);
+    const candidates: string[] = [];
+    if (glob === "") {
+      candidates.push(fixed);
+    } else {
+      const fixedHost = await resolveInRoot(srcRoot, fixed);
+      await requireDir(fixedHost, fixed, source);
+      for (const m of await matchWildcard(fixedHost, glob)) {
+        if (exclude?.matches(m)) continue;
+        candidates.push(toRootPath(srcRoot, join(fixedHost, m)));
+      }
+      if (candidates.length === 0 && opts.allowEmptyWildcard === false) {
+        throw new CopyError("copy/not-found", `no source files were specified: ${JSON.stringify(source)} matches nothing`);
+      }
+    }
+    for (const candidate of candidates) {
+      const hostPath = await resolveInRoot(srcRoot, candidate);
+      const st = await lstatOrNotFound(hostPath, source);
+      const files = await listEntries(hostPath, st, exclude, opts.keepOwnership === true);
+      const selected: SelectedSource = {
+        source,
+        path: toRootPath(srcRoot, hostPath).slice(1),
+        hostPath,
+        name: posix.basename(candidate),
+        files,
+      };
+      if (opts.parents) {
+        let below = posix.relative(base, candidate);
+        if (below.startsWith("..")) below = posix.basename(candidate); // moved by a symlink in the base
+        selected.parents = { path: below, baseHostPath: baseHost, dirs: await parentDirs(baseHost, below, opts) };
+      }
+      out.push(selected);
+    }
+  }
+  return out;
+}
+
+/** The directories between the `--parents` pivot and a selected path (`a`, `a/b` for `a/b/c`). */
+async function parentDirs(baseHost: string, below: string, opts: SelectOptions): Promise<FileEntry[]> {
+  const parts = below.split("/").slice(0, -1);
+  const out: FileEntry[] = [];
+  for (let i = 1; i <= parts.length; i++) {
+    const rel = parts.slice(0, i).join("/");
+    const host = join(baseHost, rel);
+    out.push(await entryFrom(rel, host, await lstat(host, { bigint: true }), opts.keepOwnership === true));
+  }
+  return out;
+}
+
+/** `..` may not climb out of the source root (BuildKit would silently clamp it; we refuse). */
+function checkInsideRoot(source: string): void {
+  if (!source.startsWith("/") && cleanPath(source).split("/")[0] === "..") {
+    throw new CopyError("copy/outside-context", `source ${JSON.stringify(source)} is outside the build context`);
+  }
+}
+
+/** With `--parents`, `/./` marks the pivot: what follows it is kept at the destination. */
+function splitSource(source: string, parents: boolean): { base: string; pattern: string } {
+  if (!parents) return { base: "/", pattern: source };
+  const pivot = source.indexOf("/./");
+  if (pivot < 0) return { base: "/", pattern: source };
+  return { base: cleanPath("/" + source.slice(0, pivot)), pattern: source.slice(pivot + 3) };
+}
+
+async function requireDir(hostPath: string, rootPath: string, source: string): Promise<void> {
+  const st = await lstatOrNotFound(hostPath, source, rootPath);
+  if (!st.isDirectory()) {
+    throw new CopyError("copy/not-found", `${JSON.stringify(rootPath)} is not a directory (in source ${JSON.stringify(source)})`);
+  }
+}
+
+async function lstatOrNotFound(hostPath: string, source: string, shown = source): Promise<BigIntStats> {
+  try {
+    return await lstat(hostPath, { bigint: true });
+  } catch (err) {
+    if (isMissing(err)) {
+      const path = cleanPath("/" + shown);
+      const detail = shown === source ? "" : ` (in source ${JSON.stringify(source)})`;
+      throw new CopyError("copy/not-found", `${JSON.stringify(path)}: not found${detail}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** A host path under `root` as an absolute slash path inside it (`/a/b`). */
+function toRootPath(root: string, hostPath: string): string {
+  const rel = relative(root, hostPath);
+  return rel === "" ? "/" : "/" + rel.split("\\").join("/");
+}
+
+/** The entry and, for a directory, everything below it in name order, skipping excluded paths. */
+async function listEntries(
+  hostPath: string,
+  st: BigIntStats,
+  exclude: PatternMatcher | undefined,
+  keepOwnership: boolean,
+): Promise<FileEntry[]> {
+  const out: FileEntry[] = [await entryFrom("", hostPath, st, keepOwnership)];
+  if (!st.isDirectory()) return out;
+  const walk = async (dirRel: string, parentInfo: MatchInfo | undefined): Promise<void> => {
+    const names = (await readdir(dirRel === "" ? hostPath : join(hostPath, dirRel))).sort(byteOrder);
+    for (const name of names) {
+      const rel = dirRel === "" ? name : `${dirRel}/${name}`;
+      const childHost = join(hostPath, rel);
+      const childSt = await lstat(childHost, { bigint: true });
+      let info: MatchInfo | undefined;
+      if (exclude) {
+        const r = exclude.matchesUsingParentResults(rel, parentInfo);
+        info = r.info;
+        if (r.matched && !(childSt.isDirectory() && reincludesBelow(exclude, rel))) continue;
+      }
+      out.push(await entryFrom(rel, childHost, childSt, keepOwnership));
+      if (childSt.isDirectory()) await walk(rel, info);
+    }
+  };
+  await walk("", undefined);
+  return out;
+}
+
+/** An excluded directory is still walked when a `!pattern` may re-include something below it. */
+function reincludesBelow(exclude: PatternMatcher, dir: string): boolean {
+  return exclude.patterns.some((p) => p.exclusion && (p.text + "/").startsWith(dir + "/"));
+}
+
+async function entryFrom(path: string, hostPath: string, st: BigIntStats, keepOwnership: boolean): Promise<FileEntry> {
+  const type = entryType(st);
+  const entry: FileEntry = {
+    path,
+    type,
+    mode: Number(st.mode & 0o7777n),
+    size: Number(st.size),
+    uid: keepOwnership ? Number(st.uid) : 0,
+    gid: keepOwnership ? Number(st.gid) : 0,
+    mtimeNs: st.mtimeNs,
+    atimeNs: st.atimeNs,
+    dev: Number(st.dev),
+    ino: Number(st.ino),
+    nlink: Number(st.nlink),
+  };
+  if (type === "symlink") entry.linkTarget = await readlink(hostPath);
+  return entry;
+}
+
+function entryType(st: Stats | BigIntStats): EntryType {
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "dir";
+  if (st.isSymbolicLink()) return "symlink";
+  return "other";
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
