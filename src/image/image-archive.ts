@@ -15,7 +15,7 @@ import type { ContentStore } from "./content-store.js";
 import { writeDockerArchive } from "./docker-archive.js";
 import { normalizeImageName } from "./image-name.js";
 import { openImageStore } from "./image-store.js";
-import { appendLayer, newImage } from "./config.js";
+import { appendLayer } from "./config.js";
 import { buildManifest, parseConfig, parseIndex, parseManifest, isIndexMediaType } from "./manifest.js";
 import { writeOciTar } from "./oci-layout.js";
 import { reachableBlobs } from "./read-image.js";
@@ -26,6 +26,7 @@ import {
   MEDIA_TYPE_DOCKER_LAYER,
   MEDIA_TYPE_DOCKER_LAYER_GZIP,
   type Descriptor,
+  type Image,
   type Platform,
 } from "./types.js";
 import type { DockerManifestEntry } from "./docker-archive.js";
@@ -206,8 +207,8 @@ async function legacyManifest(scan: ArchiveScan, store: ContentStore, e: DockerM
   const cfgBytes = scan.files.get(cfgPath) ?? (scan.ingested.has(cfgPath) ? await store.readBlob(scan.ingested.get(cfgPath)!.digest) : undefined);
   if (!cfgBytes) throw new TsbuildError("image/bad-archive", `the archive lacks ${e.Config}`);
   const config = parseConfig(cfgBytes, e.Config);
-  let image = { ...newImage({ os: config.os, architecture: config.architecture }), config };
-  image = { ...image, config: { ...config, rootfs: { type: "layers", diff_ids: [] } } };
+  // rebuild the layer list from the files; the original config bytes are stored unchanged below
+  let image: Image = { layers: [], config: { ...config, rootfs: { type: "layers", diff_ids: [] } } };
   for (const [i, p] of e.Layers.entries()) {
     const blob = scan.ingested.get(resolvePath(scan, p));
     if (!blob) throw new TsbuildError("image/bad-archive", `the archive lacks layer ${p}`);

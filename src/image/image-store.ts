@@ -5,13 +5,12 @@
  * lockfile in `<root>/locks` by re-read → modify → write temp → rename, so concurrent writers
  * (processes too) never lose each other's names.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { TsbuildError } from "../errors/index.js";
 import { canonicalJson } from "../internal/canonical-json.js";
 import { writeFileAtomic } from "../internal/atomic-write.js";
 import { ROOT_DIRS } from "../internal/root.js";
-import { mkdirSync } from "node:fs";
 import { openContentStore, type ContentStore } from "./content-store.js";
 import { normalizeImageName } from "./image-name.js";
 import type { Descriptor } from "./types.js";
