@@ -155,3 +155,17 @@ test("overlay whiteouts become 0/0 devices and the opaque xattr; delete mode mer
     ["added file", "cfg dir", "cfg/new.conf file", "kept file"],
   );
 });
+
+test("delete mode hides lower content of an opaque dir even when the marker comes after its children", async () => {
+  const merged = freshDir();
+  mkdirSync(join(merged, "cfg/sub"), { recursive: true });
+  writeFileSync(join(merged, "cfg/sub/old"), "lower\n");
+  writeFileSync(join(merged, "cfg/other"), "lower\n");
+  writeFileSync(join(merged, "top"), "lower\n");
+  const tar = await tarOf([{ name: "cfg/sub/new", body: "upper" }, { name: "cfg/.wh..wh..opq" }]);
+  await apply(tar, merged, "delete");
+  assert.deepEqual(
+    (await treeManifest(merged)).map((l) => l.split(" ")[0]),
+    ["cfg", "cfg/sub", "cfg/sub/new", "top"],
+  );
+});

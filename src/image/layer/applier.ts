@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { constants, chmodSync, createReadStream, lchownSync, linkSync, lutimesSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { TsbuildError } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
 import { decompress } from "./compression.js";
@@ -39,8 +39,9 @@ export async function applyLayer(
       yield chunk;
     }
   }
-  mkdirSync(targetDir, { recursive: true });
-  const a = new Applier(targetDir, opts);
+  const root = resolve(targetDir);
+  mkdirSync(root, { recursive: true });
+  const a = new Applier(root, opts);
   try {
     for await (const entry of readTar(hashed())) await a.apply(entry);
     a.finish();
@@ -71,7 +72,7 @@ class Applier {
     const path = join(parent, base);
     const existing = lstatOrUndefined(path);
     if (existing && !(h.type === "dir" && existing.isDirectory())) rmSync(path, { recursive: true, force: true });
-    this.written.add(path);
+    this.markWritten(path);
     switch (h.type) {
       case "dir":
         if (!existing?.isDirectory()) mkdirSync(path, { mode: 0o700 });
@@ -99,7 +100,27 @@ class Applier {
 
   /** Runs after every entry: directory times last, deepest first, since entries inside change them. */
   finish(): void {
-    for (const [path, mtime] of this.dirTimes.reverse()) lutimesSync(path, mtime, mtime);
+    for (const [path, mtime] of this.dirTimes.reverse()) {
+      try {
+        lutimesSync(path, mtime, mtime);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err; // removed by a later whiteout
+      }
+    }
+  }
+
+  /** Deletes what earlier layers left under an opaque `dir`, keeping this layer's entries. */
+  private hideLower(dir: string): void {
+    for (const name of readdirSync(dir)) {
+      const child = join(dir, name);
+      if (!this.written.has(child)) rmSync(child, { recursive: true, force: true });
+      else if (lstatOrUndefined(child)?.isDirectory()) this.hideLower(child);
+    }
+  }
+
+  /** The path and its parents count as this layer's, whatever order the opaque marker comes in. */
+  private markWritten(path: string): void {
+    for (let p = path; p.length > this.root.length && !this.written.has(p); p = dirname(p)) this.written.add(p);
   }
 
   async close(): Promise<void> {
@@ -109,12 +130,8 @@ class Applier {
   private async whiteout(parent: string, base: string, entry: string, mtime: number): Promise<void> {
     const deleteMode = this.opts.whiteouts === "delete";
     if (base === OPAQUE_WHITEOUT) {
-      if (deleteMode) {
-        for (const name of readdirSync(parent)) {
-          const child = join(parent, name);
-          if (!this.written.has(child)) rmSync(child, { recursive: true, force: true });
-        }
-      } else {
+      if (deleteMode) this.hideLower(parent);
+      else {
         await this.helper().setxattr(parent, this.opts.opaqueXattr ?? "trusted.overlay.opaque", Buffer.from("y"));
       }
       return;
