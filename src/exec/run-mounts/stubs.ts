@@ -8,6 +8,12 @@ import { lstatSync, readdirSync, rmdirSync, unlinkSync, utimesSync } from "node:
 import { dirname, join, posix } from "node:path";
 
 /**
+ * Paths the sandbox helper itself mounts over in every RUN (native/helper.c): pass them with the
+ * RUN's mount targets so their stubs do not end up in layers of images that lack them.
+ */
+export const SANDBOX_MOUNT_POINTS: readonly string[] = ["/dev", "/proc", "/sys", "/etc/hosts", "/etc/resolv.conf"];
+
+/**
  * The container paths among `targets` and their ancestors that do not exist in the stack of
  * layer dirs `layers` (newest first: the upper dir, then the lower layers; or just the full tree
  * of a copy snapshot). Whiteouts hide lower entries; opaque markers are not read.
