@@ -20,9 +20,8 @@ export function sandboxUnavailable(): string | undefined {
   return busyboxMissing();
 }
 
-/** A fresh overlay root: lower = the shared busybox rootfs, upper/work in a new temp dir. */
-export function overlayRoot(): { root: Mount; dir: string; upper: string; lower: string; cleanup: () => void } {
-  const lower = sharedBusyboxRootfs();
+/** A fresh overlay root: lower = the shared busybox rootfs (or `lower`), upper/work in a new temp dir. */
+export function overlayRoot(lower = sharedBusyboxRootfs()): { root: Mount; dir: string; upper: string; lower: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "tsbuild-exec-test-"));
   mkdirSync(join(dir, "upper"));
   mkdirSync(join(dir, "work"));
