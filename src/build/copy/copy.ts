@@ -51,7 +51,7 @@ async function extractInto(archive: string, dstHost: string, destRoot: string): 
   try {
     await extractArchive(archive, tmp);
     const [tree] = await selectSources(tmp, ["/"], { keepOwnership: true });
-    const writer = new TreeWriter(destRoot, undefined, undefined);
+    const writer = new TreeWriter(destRoot, undefined, undefined, { replaceExisting: true });
     if (tree) await writer.writeTree(tree, dstHost, { topExists: true });
     await writer.finish();
   } finally {
@@ -69,6 +69,8 @@ class TreeWriter {
     private readonly root: string,
     private readonly chown: { uid: number; gid: number } | undefined,
     private readonly modeChange: ModeChange | undefined,
+    /** Archive semantics (Docker's Untar): whatever is in the way is removed, unless both are directories. */
+    private readonly mode: { replaceExisting: boolean } = { replaceExisting: false },
   ) {}
 
   /** Creates every missing directory of the in-root path `p`, resolving symlinks inside the root. */
@@ -126,7 +128,11 @@ class TreeWriter {
   }
 
   private async writeEntry(entry: FileEntry, src: string, target: string, overwriteMeta: boolean): Promise<void> {
-    const existing = await lstat(target).catch((err) => (isMissing(err) ? undefined : Promise.reject(err)));
+    let existing = await lstat(target).catch((err) => (isMissing(err) ? undefined : Promise.reject(err)));
+    if (existing && this.mode.replaceExisting && !(existing.isDirectory() && entry.type === "dir")) {
+      await rm(target, { recursive: true, force: true });
+      existing = undefined;
+    }
     if (entry.type === "dir") {
       if (existing && !existing.isDirectory()) {
         throw new CopyError("copy/bad-destination", `cannot copy to non-directory: ${this.shown(target)}`);
