@@ -44,7 +44,7 @@ export function runVertex(step: RunStep, parentId: string, mountInputIds: string
       const prepared = await svc.snapshotter.prepare(active, parent.snapshot ?? undefined);
       let mounts: PreparedRunMounts | undefined;
       try {
-        mounts = await prepareRunMounts(step, mountResults, svc);
+        mounts = await prepareRunMounts(step, mountResults, parent, svc, ctx.signal);
         await runProcess(step, prepared.root, mounts, svc, ctx);
         await mounts.cleanupStubs(prepared.dir);
         await svc.snapshotter.commit(`run-${key}`, active);

@@ -1,0 +1,85 @@
+/**
+ * Turns the final stage's result into an image in the content store: layer blobs for every
+ * snapshot layer (packed once per snapshot and compression, then remembered), base layers reused
+ * as they are, the config with diff IDs and history, and the manifest.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildManifest, type BuiltManifest } from "../image/manifest.js";
+import { withSourceDateEpoch, withCreated } from "../image/config.js";
+import { writeLayer } from "../image/layer/index.js";
+import type { Descriptor, Digest, Image, ImageConfig, MediaTypes } from "../image/types.js";
+import { writeFileAtomic } from "../internal/atomic-write.js";
+import { ROOT_DIRS } from "../internal/root.js";
+import type { BuildServices, StepResult } from "./services.js";
+
+export type LayerCompression = "none" | "gzip" | "zstd";
+
+export interface AssembleOptions {
+  compression: LayerCompression;
+  mediaTypes: MediaTypes;
+  sourceDateEpoch?: number;
+  /** Build time for `created` when no SOURCE_DATE_EPOCH is set (RFC 3339). */
+  createdAt: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  onLayer?: (snapshot: string, packed: boolean) => void;
+}
+
+/** Builds and stores the image; returns the manifest (and config) as written to the store. */
+export async function assembleImage(svc: BuildServices, result: StepResult, stageConfig: ImageConfig, opts: AssembleOptions): Promise<BuiltManifest> {
+  const layers: Descriptor[] = [];
+  const diffIds: Digest[] = [];
+  for (const l of result.layers) {
+    // Base image layers keep their blobs as pulled, whatever compression they use.
+    if (l.base) {
+      layers.push(l.base.descriptor);
+      diffIds.push(l.base.diffId);
+      continue;
+    }
+    const packed = await packSnapshot(svc, l.snapshot, opts);
+    layers.push(packed.descriptor);
+    diffIds.push(packed.diffId);
+  }
+  const historyBefore = stageConfig.history ?? [];
+  let config: ImageConfig = {
+    ...stageConfig,
+    rootfs: { type: "layers", diff_ids: diffIds },
+    history: historyBefore.map((h) => (h.created ? h : { ...h, created: opts.createdAt })),
+  };
+  if (opts.labels && Object.keys(opts.labels).length) config = { ...config, config: { ...config.config, Labels: { ...(config.config.Labels ?? {}), ...opts.labels } } };
+  config = opts.sourceDateEpoch !== undefined ? withSourceDateEpoch(config, opts.sourceDateEpoch) : withCreated(config, opts.createdAt);
+  const image: Image = { config, layers };
+  const built = buildManifest(image, { mediaTypes: opts.mediaTypes, ...(opts.annotations ? { annotations: opts.annotations } : {}) });
+  await svc.store.writeBlob(built.configBytes, { digest: built.configDescriptor.digest, size: built.configDescriptor.size });
+  await svc.store.writeBlob(built.manifestBytes, { digest: built.descriptor.digest, size: built.descriptor.size });
+  return built;
+}
+
+interface PackedLayer {
+  descriptor: Descriptor;
+  diffId: Digest;
+}
+
+/** The layer blob of a snapshot, packed at most once per compression (and SOURCE_DATE_EPOCH). */
+async function packSnapshot(svc: BuildServices, snapshot: string, opts: AssembleOptions): Promise<PackedLayer> {
+  const memo = join(svc.root, ROOT_DIRS.cache, "layers", `${snapshot}.${opts.compression}${opts.sourceDateEpoch !== undefined ? `.sde${opts.sourceDateEpoch}` : ""}.${opts.mediaTypes}.json`);
+  if (existsSync(memo)) {
+    const known = JSON.parse(readFileSync(memo, "utf8")) as PackedLayer;
+    if (svc.store.has(known.descriptor.digest)) {
+      opts.onLayer?.(snapshot, false);
+      return known;
+    }
+  }
+  const dir = await svc.snapshotter.diffDir(snapshot);
+  const written = await writeLayer(dir, {
+    store: svc.store,
+    compression: opts.compression,
+    mediaTypes: opts.mediaTypes,
+    ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+  });
+  const packed: PackedLayer = { descriptor: written.descriptor, diffId: written.diffId };
+  writeFileAtomic(memo, JSON.stringify(packed));
+  opts.onLayer?.(snapshot, true);
+  return packed;
+}

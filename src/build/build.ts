@@ -1,0 +1,283 @@
+/**
+ * `build()`: the orchestrator, the one module that knows every other. Dockerfile → plan → base
+ * images → resolved steps → solver vertices → image in the local store → outputs.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join, resolve, relative } from "node:path";
+import { openCacheIndex } from "../cache/cache-index.js";
+import { openStatCache } from "../cache/stat-cache.js";
+import { UsageError } from "../errors/index.js";
+import { createHelperExecutor } from "../exec/helper-executor.js";
+import { createSnapshotter } from "../exec/snapshot/index.js";
+import { openContentStore } from "../image/content-store.js";
+import { normalizeImageName } from "../image/image-name.js";
+import { openImageStore } from "../image/image-store.js";
+import type { ImageConfig } from "../image/types.js";
+import { resolveRoot, ROOT_DIRS } from "../internal/root.js";
+import { loadDockerignore } from "../parser/dockerignore/index.js";
+import { parseDockerfile, type Instruction } from "../parser/index.js";
+import { planBuild } from "../parser/plan.js";
+import { hostPlatform, parsePlatform } from "../parser/platform.js";
+import { solve } from "../solver/solver.js";
+import type { Vertex } from "../solver/types.js";
+import { assembleImage, type LayerCompression } from "./assemble.js";
+import { convertStages } from "./convert.js";
+import { baseVertex, baseVertexId, scratchVertex, type ResolvedBase } from "./ops/base.js";
+import { copyVertex } from "./ops/copy.js";
+import { runVertex } from "./ops/run.js";
+import { parseOutputSpec, parseSecretSpec } from "./output-spec.js";
+import { loadIntoDocker, pushAll, writeOutput, type OutputContext } from "./outputs.js";
+import { ProgressReporter } from "./progress-reporter.js";
+import { resolveBaseImage } from "./resolve-base.js";
+import type { BuildServices, StepResult } from "./services.js";
+import type { SourceRef, StageSteps } from "./steps.js";
+import type { BuildOptions, BuildResult, OutputSpec } from "./types.js";
+import type { BuiltManifest } from "../image/manifest.js";
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const env = options.env ?? process.env;
+  const progress = new ProgressReporter(options.onProgress);
+  const contextDir = resolve(options.context);
+  if (!existsSync(contextDir)) throw new UsageError(`unable to prepare context: path "${options.context}" not found`);
+  const { path: dockerfilePath, text, displayName } = readDockerfile(options, contextDir);
+  const df = await progress.internal(`[internal] load build definition from ${displayName}`, async () => parseDockerfile(text, { file: displayName }));
+  const ignore = await progress.internal("[internal] load .dockerignore", () => loadDockerignore(contextDir, dockerfilePath ?? "Dockerfile"));
+  const platform = options.platform ? platformOrThrow(options.platform) : hostPlatform();
+  const plan = planBuild(df, { ...(options.target ? { target: options.target } : {}), buildArgs: buildArgsRecord(options.buildArgs), env, platform });
+
+  const root = resolveRoot(options.root, env);
+  for (const d of Object.values(ROOT_DIRS)) mkdirSync(join(root, d), { recursive: true });
+  const store = openContentStore(join(root, ROOT_DIRS.content));
+  const images = openImageStore(root);
+  const tmpDir = mkdtempSync(join(root, ROOT_DIRS.tmp, "build-"));
+  const svc: BuildServices = {
+    root,
+    tmpDir,
+    store,
+    snapshotter: await createSnapshotter({ root }),
+    executor: createHelperExecutor(),
+    cacheIndex: openCacheIndex(root),
+    statCache: openStatCache(root, contextDir),
+    contextDir,
+    isIgnored: ignore.patterns.length ? (p) => ignore.matcher.matchesOrParentMatches(p) : () => false,
+    platform,
+    noCache: options.noCache === true,
+    noCacheStages: new Set(options.noCacheFilter ?? []),
+    secrets: secretMap(options, env),
+    sshSockets: sshMap(options.ssh ?? [], env),
+    ...(options.memoryBytes || options.cpus ? { resources: { ...(options.memoryBytes ? { memoryBytes: options.memoryBytes } : {}), ...(options.cpus ? { cpus: options.cpus } : {}) } } : {}),
+    env,
+    stats: { steps: 0, cached: 0, misses: [] },
+    flattened: new Map(),
+  };
+  try {
+    // Every image the needed stages name (FROM, COPY --from, RUN --mount from=), resolved once.
+    const stageNames = new Map(df.stages.map((s) => [s.name ?? String(s.index), s.index]));
+    const resolveFrom = (name: string): SourceRef => {
+      const lower = name.toLowerCase();
+      if (stageNames.has(lower)) return { kind: "stage", index: stageNames.get(lower)! };
+      if (/^\d+$/.test(name) && Number(name) < df.stages.length) return { kind: "stage", index: Number(name) };
+      return { kind: "image", ref: name };
+    };
+    const bases = new Map<string, ResolvedBase>();
+    const resolveImage = (ref: string) =>
+      progress.internal(`[internal] load metadata for ${ref}`, () =>
+        resolveBaseImage(ref, { store, images, platform, pull: options.pull === true, ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}), env, ...(options.signal ? { signal: options.signal } : {}) }),
+      ).then((b) => void bases.set(ref, b));
+    await Promise.all([...new Set(plan.stages.flatMap((s) => (s.base.kind === "image" ? [s.base.ref] : [])))].map(resolveImage));
+
+    const steps = convertStages({
+      dockerfile: df,
+      stages: plan.stages.map((s) => ({ stage: s.stage, base: s.base })),
+      buildArgs: new Map(Object.entries(plan.buildArgs)),
+      metaArgs: new Map(Object.entries(plan.metaArgs)),
+      platform,
+      baseConfigs: new Map([...bases].map(([k, v]) => [k, v.config])),
+      resolveFrom,
+      parseTriggers,
+      ...(options.network ? { defaultNetwork: options.network } : {}),
+    });
+    // Images named only by COPY --from or a mount.
+    const extraRefs = [...steps.values()].flatMap((s) => s.steps.flatMap((st) => sourceRefs(st).filter((r) => r.kind === "image").map((r) => (r as { ref: string }).ref)));
+    await Promise.all([...new Set(extraRefs)].filter((r) => !bases.has(r)).map(resolveImage));
+
+    const { vertices, lastOf } = buildGraph(steps, bases, svc, df.stages.length === 1);
+    const target = plan.target.index;
+    const results = await solve(vertices, [lastOf.get(target)!], {
+      parallelism: options.parallelism ?? availableParallelism(),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (s) => progress.forward(s),
+    });
+    const final = results.get(lastOf.get(target)!)!;
+    const finalConfig = steps.get(target)!.config;
+    return await exportBuild(final, finalConfig, svc, options, progress, images);
+  } finally {
+    svc.statCache.save();
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/** Solver vertices for every needed stage; returns each stage's last vertex id. */
+function buildGraph(steps: Map<number, StageSteps>, bases: Map<string, ResolvedBase>, svc: BuildServices, single: boolean) {
+  const vertices: Vertex<StepResult>[] = [];
+  const lastOf = new Map<number, string>();
+  const imageVertex = (ref: string, name: string): string => {
+    const b = bases.get(ref)!;
+    vertices.push(baseVertex(b, name, svc));
+    return baseVertexId(b, svc.platform);
+  };
+  const sourceId = (src: SourceRef): string | undefined =>
+    src.kind === "stage" ? lastOf.get(src.index) : src.kind === "image" ? imageVertex(src.ref, `[internal] FROM ${src.ref}`) : undefined;
+  for (const stage of steps.values()) {
+    const total = stage.steps.length;
+    let parent: string;
+    if (stage.base.kind === "stage") parent = lastOf.get(stage.base.index)!;
+    else if (stage.base.kind === "image") parent = imageVertex(stage.base.ref, `[${single ? "" : stage.displayName + " "}1/${total + 1}] FROM ${bases.get(stage.base.ref)!.name}`);
+    else {
+      const v = scratchVertex(svc);
+      vertices.push(v);
+      parent = v.id;
+    }
+    for (const step of stage.steps) {
+      if (step.kind === "run") {
+        const mountIds = step.mounts.flatMap((m) => (m.from && m.from.kind !== "context" ? [sourceId(m.from)!] : []));
+        const v = runVertex(step, parent, mountIds, svc);
+        vertices.push(v);
+        parent = v.id;
+      } else {
+        const v = copyVertex(step, parent, sourceId(step.from), svc);
+        vertices.push(v);
+        parent = v.id;
+      }
+    }
+    lastOf.set(stage.index, parent);
+  }
+  return { vertices, lastOf };
+}
+
+function sourceRefs(step: StageSteps["steps"][number]): SourceRef[] {
+  return step.kind === "copy" ? [step.from] : step.mounts.flatMap((m) => (m.from ? [m.from] : []));
+}
+
+async function exportBuild(final: StepResult, config: ImageConfig, svc: BuildServices, options: BuildOptions, progress: ProgressReporter, images: ReturnType<typeof openImageStore>): Promise<BuildResult> {
+  const env = svc.env;
+  const sde = options.sourceDateEpoch ?? (env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined);
+  if (sde !== undefined && (!Number.isInteger(sde) || sde < 0)) throw new UsageError(`SOURCE_DATE_EPOCH must be a whole number of seconds, got "${env.SOURCE_DATE_EPOCH}"`);
+  const createdAt = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  const names = (options.tags ?? []).map((t) => normalizeImageName(t));
+  const built = new Map<string, Promise<BuiltManifest>>();
+  const imageWith = (compression: LayerCompression, mediaTypes: "oci" | "docker") => {
+    const k = `${compression}/${mediaTypes}`;
+    if (!built.has(k)) {
+      built.set(k, assembleImage(svc, final, config, {
+        compression,
+        mediaTypes,
+        createdAt,
+        ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
+        ...(options.labels ? { labels: options.labels } : {}),
+        ...(options.annotations ? { annotations: options.annotations } : {}),
+      }));
+    }
+    return built.get(k)!;
+  };
+  // The local store keeps uncompressed layers: compression is paid only by exports and pushes.
+  const local = await progress.internal("exporting to image", async (ctx) => {
+    const img = await imageWith("none", "oci");
+    ctx.status(`writing image ${img.configDescriptor.digest}`, 0, undefined, true);
+    for (const n of names) {
+      images.put(n, img.descriptor);
+      ctx.status(`naming to ${n}`, 0, undefined, true);
+    }
+    return img;
+  });
+  const outputs: OutputSpec[] = (options.outputs ?? []).map((o) => (typeof o === "string" ? parseOutputSpec(o) : o));
+  const octx: OutputContext = {
+    svc,
+    result: final,
+    exportImage: (c, m) => imageWith(c === "uncompressed" ? "none" : c, m),
+    names,
+    stdout: process.stdout,
+    insecureRegistries: options.insecureRegistries ?? [],
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
+  };
+  for (const o of outputs) await progress.internal(`exporting to ${o.type}${"dest" in o ? ` ${o.dest}` : ""}`, () => writeOutput(o, octx));
+  if (options.push) await progress.internal("pushing layers", () => pushAll(names, octx));
+  if ((options as { load?: boolean }).load) await progress.internal("loading into docker", () => loadIntoDocker(octx));
+  const metadata: Record<string, unknown> = {
+    "containerimage.config.digest": local.configDescriptor.digest,
+    "containerimage.descriptor": { ...local.descriptor, annotations: { "config.digest": local.configDescriptor.digest, "org.opencontainers.image.created": local.config.created } },
+    "containerimage.digest": local.descriptor.digest,
+  };
+  if (names.length) metadata["image.name"] = names.join(",");
+  return {
+    digest: local.descriptor.digest,
+    configDigest: local.configDescriptor.digest,
+    descriptor: local.descriptor,
+    platform: svc.platform,
+    names,
+    metadata,
+    warnings: [],
+    stats: svc.stats,
+  };
+}
+
+function readDockerfile(options: BuildOptions, contextDir: string): { path?: string; text: string; displayName: string } {
+  if (options.dockerfileText !== undefined) return { text: options.dockerfileText, displayName: options.file && options.file !== "-" ? options.file : "Dockerfile" };
+  const candidates = options.file ? [resolve(options.file)] : [join(contextDir, "Dockerfile"), join(contextDir, "Containerfile")];
+  for (const p of candidates) {
+    if (existsSync(p)) {
+      const rel = relative(process.cwd(), p);
+      return { path: p, text: readFileSync(p, "utf8"), displayName: rel.startsWith("..") ? p : rel };
+    }
+  }
+  throw new UsageError(`failed to read dockerfile: open ${candidates[0]}: no such file or directory`);
+}
+
+function platformOrThrow(s: string) {
+  const p = parsePlatform(s);
+  const host = hostPlatform();
+  if (!p || p.os !== host.os || p.architecture !== host.architecture) {
+    throw new UsageError(`--platform ${s}: only the host platform (${host.os}/${host.architecture}) can be built here`);
+  }
+  return p;
+}
+
+function buildArgsRecord(args: BuildOptions["buildArgs"]): Record<string, string | undefined> {
+  if (!args) return {};
+  if (!Array.isArray(args)) return args;
+  const out: Record<string, string | undefined> = {};
+  for (const a of args) {
+    const eq = a.indexOf("=");
+    if (eq === -1) out[a] = undefined;
+    else out[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  return out;
+}
+
+function secretMap(options: BuildOptions, env: NodeJS.ProcessEnv): Map<string, { file?: string; env?: string }> {
+  const out = new Map<string, { file?: string; env?: string }>();
+  for (const s of options.secrets ?? []) {
+    const spec = typeof s === "string" ? parseSecretSpec(s, env) : s;
+    out.set(spec.id, spec.env !== undefined ? { env: spec.env } : { file: resolve(spec.src ?? spec.id) });
+  }
+  return out;
+}
+
+function sshMap(specs: string[], env: NodeJS.ProcessEnv): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of specs) {
+    const [id, path] = s.includes("=") ? (s.split("=", 2) as [string, string]) : [s, env.SSH_AUTH_SOCK ?? ""];
+    if (!path) throw new UsageError(`--ssh ${s}: no socket given and SSH_AUTH_SOCK is not set`);
+    out.set(id, path);
+  }
+  return out;
+}
+
+/** ONBUILD trigger texts parsed as instructions (each is one Dockerfile line). */
+function parseTriggers(expressions: string[]): Instruction[] {
+  const df = parseDockerfile(["FROM scratch", ...expressions].join("\n") + "\n", { file: "ONBUILD" });
+  return df.stages[0]!.instructions;
+}
+

@@ -1,0 +1,182 @@
+/**
+ * The COPY/ADD vertex. The copied files go into a fresh layer directory (never into a mounted
+ * root), resolved against the parent's merged view so symlinked destinations and existing
+ * directories behave as in docker build; the directory becomes a committed snapshot.
+ */
+import { lchownSync, lutimesSync, chmodSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join, posix } from "node:path";
+import { computeCacheKey, type StepDescription } from "../../cache/cache-key.js";
+import { capPaths, type StepInputs } from "../../cache/cache-index.js";
+import { checksumContext } from "../../cache/context-checksum.js";
+import { statEntry, type ContextEntry } from "../../cache/walk-context.js";
+import { StepError, TsbuildError } from "../../errors/index.js";
+import type { Vertex } from "../../solver/types.js";
+import { copySources, selectSources, fetchUrlSource, type SelectedSource } from "../copy/index.js";
+import { flattenedDir } from "../flattened.js";
+import { MergedView } from "../merged-view.js";
+import type { BuildServices, StepResult } from "../services.js";
+import type { CopyStep } from "../steps.js";
+import { lookupCached, recordResult } from "./cache-lookup.js";
+import { resolveChownInView } from "./chown.js";
+
+interface Resolved {
+  key: string;
+  srcRoot: string;
+  selection: SelectedSource[];
+  chown?: { uid: number; gid: number };
+  inputs: StepInputs;
+}
+
+export function copyVertex(step: CopyStep, parentId: string, sourceId: string | undefined, svc: BuildServices): Vertex<StepResult> {
+  let resolved: Resolved | undefined;
+  return {
+    id: `copy:${parentId}:${sourceId ?? "context"}:${JSON.stringify([step.isAdd, step.sources, step.contents, step.dest, step.workdir, step.chown, step.chmod, step.parents, step.exclude, step.checksum])}`,
+    name: step.name,
+    inputs: sourceId ? [parentId, sourceId] : [parentId],
+    location: step.location,
+    async lookup(inputs, ctx) {
+      const [parent, source] = inputs as [StepResult, StepResult | undefined];
+      resolved = await resolveCopy(step, parent, source, svc, ctx.signal);
+      return lookupCached(svc, step, resolved.key, parent, resolved.inputs);
+    },
+    async exec(inputs) {
+      const [parent] = inputs as [StepResult];
+      const r = resolved!;
+      const layerDir = mkdtempSync(join(svc.tmpDir, "copy-"));
+      try {
+        const view = new MergedView(parent.snapshot ? (await svc.snapshotter.chain(parent.snapshot)).reverse() : []);
+        const dest = destinationIn(view, step);
+        await copySources(r.selection, layerDir, {
+          dest,
+          workdir: "/",
+          ...(r.chown ? { chown: r.chown } : {}),
+          ...(step.chmod ? { chmod: step.chmod } : {}),
+          parents: step.parents,
+          isAdd: step.isAdd && step.unpack !== false,
+        });
+        keepParentDirMetadata(layerDir, view, dest);
+        const name = `copy-${r.key}`;
+        await svc.snapshotter.importDir(name, layerDir, parent.snapshot ?? undefined);
+        return recordResult(svc, step, r.key, parent, name, r.inputs);
+      } catch (err) {
+        throw err instanceof TsbuildError && !(err instanceof StepError)
+          ? new StepError(err.code, err.message, { location: step.location, step: step.name, cause: err })
+          : err;
+      } finally {
+        rmSync(layerDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Selects the sources, computes their checksum and the step's cache key. */
+async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResult | undefined, svc: BuildServices, signal: AbortSignal): Promise<Resolved> {
+  const fromContext = step.from.kind === "context";
+  let srcRoot = fromContext ? svc.contextDir : await flattenedDir(svc, source!);
+  let paths = step.sources;
+  const urls = step.isAdd ? paths.filter(isUrl) : [];
+  if (urls.length || step.contents.length) {
+    // Inline heredoc files and downloads are staged in a scratch dir and copied from there.
+    srcRoot = mkdtempSync(join(svc.tmpDir, "src-"));
+    for (const c of step.contents) writeFileSync(join(srcRoot, posix.basename(c.path)), c.data, { mode: 0o644 });
+    for (const url of urls) await fetchUrlSource(url, srcRoot, { ...(step.checksum ? { checksum: step.checksum } : {}), signal });
+    if (paths.length > urls.length) throw new TsbuildError("build/mixed-sources", `${step.name}: mixing URLs or heredocs with local paths is not supported`);
+    paths = [...step.contents.map((c) => posix.basename(c.path)), ...urls.map(urlFileName)];
+  }
+  const view = new MergedView(parent.snapshot ? (await svc.snapshotter.chain(parent.snapshot)).reverse() : []);
+  const chown = step.chown ? resolveChownInView(step.chown, view) : undefined;
+  let selection: SelectedSource[];
+  try {
+    selection = await selectSources(srcRoot, paths, { exclude: step.exclude, parents: step.parents, keepOwnership: !fromContext && !urls.length });
+  } catch (err) {
+    throw new StepError(err instanceof TsbuildError ? err.code : "build/copy-source", `failed to calculate checksum: ${(err as Error).message}`, { location: step.location, step: step.name, cause: err });
+  }
+  if (fromContext && srcRoot === svc.contextDir) selection = withoutIgnored(selection, svc, step);
+  const entries: ContextEntry[] = [];
+  for (const sel of selection) {
+    for (const f of sel.files) {
+      const rel = f.path ? `${sel.path}/${f.path}` : sel.path;
+      const e = statEntry(srcRoot, rel.replace(/^\/+/, ""));
+      entries.push({ ...e, uid: chown?.uid ?? f.uid, gid: chown?.gid ?? f.gid });
+    }
+  }
+  const sum = checksumContext(srcRoot, entries, srcRoot === svc.contextDir ? { statCache: svc.statCache } : {});
+  const description: StepDescription = {
+    kind: "copy",
+    isAdd: step.isAdd,
+    dest: step.dest,
+    workdir: step.workdir,
+    ...(step.chown ? { chown: step.chown } : {}),
+    ...(step.chmod ? { chmod: step.chmod } : {}),
+    link: step.link,
+    parents: step.parents,
+    exclude: step.exclude,
+    ...(step.isAdd ? { unpack: step.unpack !== false } : {}),
+    sources: [{ fromKey: fromContext ? null : source!.key, paths: step.sources, checksum: sum.checksum }],
+  };
+  const capped = capPaths(sum.paths);
+  const inputs: StepInputs = {
+    sources: step.sources,
+    checksum: sum.checksum,
+    ...capped,
+    other: { dest: step.dest, workdir: step.workdir, chown: step.chown ?? "", chmod: step.chmod ?? "", from: fromContext ? "context" : source!.key },
+  };
+  const result: Resolved = { key: computeCacheKey({ parent: parent.key, step: description }), srcRoot, selection, inputs };
+  if (chown) result.chown = chown;
+  return result;
+}
+
+/** Files .dockerignore excludes are not in the context: drop them; an ignored source is missing. */
+function withoutIgnored(selection: SelectedSource[], svc: BuildServices, step: CopyStep): SelectedSource[] {
+  return selection.map((sel) => {
+    const base = sel.path.replace(/^\/+/, "");
+    if (base && svc.isIgnored(base)) {
+      throw new StepError("build/copy-source", `failed to calculate checksum: "/${base}": not found (excluded by .dockerignore)`, { location: step.location, step: step.name });
+    }
+    return { ...sel, files: sel.files.filter((f) => !f.path || !svc.isIgnored(base ? `${base}/${f.path}` : f.path)) };
+  });
+}
+
+/** The destination resolved through the parent's symlinks; a directory there means "copy into". */
+function destinationIn(view: MergedView, step: CopyStep): string {
+  const abs = posix.resolve(step.workdir, step.dest);
+  const trailing = step.dest.endsWith("/") || step.dest === "." || step.dest.endsWith("/.");
+  const resolved = view.resolve(abs);
+  const isDir = view.lstat(resolved)?.isDirectory() ?? false;
+  return resolved + (trailing || (isDir && resolved !== "/") ? "/" : "");
+}
+
+/**
+ * Directories the copy created only as parents of the destination must look as they do below
+ * (mode, owner, mtime), or this layer would change them in the image.
+ */
+function keepParentDirMetadata(layerDir: string, view: MergedView, dest: string): void {
+  const parts = dest.split("/").filter(Boolean);
+  for (let i = 1; i < parts.length + (dest.endsWith("/") ? 1 : 0); i++) {
+    const p = "/" + parts.slice(0, i).join("/");
+    const below = view.lstat(p);
+    const here = safeLstat(join(layerDir, p));
+    if (!below?.isDirectory() || !here?.isDirectory()) continue;
+    chmodSync(join(layerDir, p), below.mode & 0o7777);
+    lchownSync(join(layerDir, p), below.uid, below.gid);
+    lutimesSync(join(layerDir, p), below.atime, below.mtime);
+  }
+}
+
+function safeLstat(p: string) {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function isUrl(s: string): boolean {
+  return /^https?:\/\//i.test(s);
+}
+
+function urlFileName(url: string): string {
+  const name = posix.basename(new URL(url).pathname);
+  return name || "index.html";
+}
+
