@@ -67,6 +67,9 @@ static struct request req;
 static int rootless;
 /* In the command process before exec: a byte here tells init that the start failed. */
 static int start_failed_fd = -1;
+/* Mount targets the helper had to create in the root ("stubs"), in creation order, removed after
+ * the run so they do not end up in the snapshot (BuildKit removes its mount stubs too). */
+static struct strlist stubs;
 
 /* ---------- events (fd 4) ---------- */
 
@@ -406,6 +409,11 @@ static int open_in_root(int rootfd, const char *path, char kind) {
       }
       close(realdir);
       if (r < 0 && errno != EEXIST) return -1;
+      if (r >= 0) {
+        char *stub = malloc(strlen(p) + 2);
+        sprintf(stub, "/%s", p);
+        push(&stubs, stub);
+      }
       fd = (int)syscall(SYS_openat2, rootfd, p, &how, sizeof how);
     }
     if (fd < 0) return -1;
@@ -756,6 +764,18 @@ static __attribute__((noreturn)) void run_command(const struct user *u) {
 
 /* ---------- init: PID 1 of the sandbox ---------- */
 
+/* Unmounts and deletes the stubs (newest first) unless the run put something in them. */
+static void remove_stubs(void) {
+  for (size_t i = stubs.n; i-- > 0;) {
+    const char *p = stubs.v[i];
+    while (umount2(p, MNT_DETACH) == 0) {}
+    struct stat st;
+    if (lstat(p, &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) rmdir(p);
+    else if (S_ISREG(st.st_mode) && st.st_size == 0) unlink(p);
+  }
+}
+
 static void bring_up_loopback(void) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct ifreq ifr;
@@ -861,6 +881,9 @@ static __attribute__((noreturn)) void init_main(const char *mountdir, int go_fd,
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) SETUP("waitpid");
     if (w != pid) continue;
+    kill(-1, SIGKILL); /* whatever the command left running, before the stubs go */
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
+    remove_stubs();
     if (start_failed) _exit(EXIT_REPORTED_ERROR);
     char extra[64];
     if (WIFSIGNALED(status)) snprintf(extra, sizeof extra, "\"signal\":\"%s\"", signal_name(WTERMSIG(status)));

@@ -168,6 +168,27 @@ describe("helper executor", { skip }, () => {
     }
   });
 
+  test("mount targets the sandbox had to create do not stay in the upper dir", async () => {
+    const o = overlayRoot();
+    const host = mkdtempSync(join(tmpdir(), "tsbuild-mountsrc-"));
+    try {
+      writeFileSync(join(host, "token"), "t\n");
+      const r = await runSh(ex, "cat /run/secrets/token /etc/hosts >/dev/null && echo kept > /kept", {
+        root: o.root,
+        req: { mounts: [{ type: "bind", source: join(host, "token"), target: "/run/secrets/token", options: ["bind", "ro"] }] },
+      });
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(existsSync(join(o.lower, "etc/hosts")), false, "the image has no /etc/hosts");
+      assert.equal(existsSync(join(o.upper, "kept")), true);
+      assert.equal(existsSync(join(o.upper, "etc/hosts")), false);
+      assert.equal(existsSync(join(o.upper, "etc/resolv.conf")), false);
+      assert.equal(existsSync(join(o.upper, "run")), false);
+    } finally {
+      o.cleanup();
+      rmSync(host, { recursive: true });
+    }
+  });
+
   test("abort mid-RUN kills the sandbox and leaves no mounts", async () => {
     const o = overlayRoot();
     const marker = `tsbuild-abort-${process.pid}-${Date.now()}`;
