@@ -5,3 +5,9 @@ export { TsbuildError, LocatedError, AggregateLocatedError, UsageError, Cancelle
 export type { SourceLocation } from "./errors/index.js";
 export { parseDockerfile, planBuild, planToJson, dumpAst, parseAst, StageScope } from "./parser/index.js";
 export type { Dockerfile, Stage, Instruction, BuildPlan, PlannedStage, PlanOptions, MountSpec, Heredoc, Platform } from "./parser/index.js";
+export { build } from "./build/build.js";
+export type { BuildOptions, BuildResult, BuildStats, OutputSpec, SecretSpec } from "./build/types.js";
+export { StepError } from "./errors/index.js";
+export type { SolveStatus, VertexUpdate, StatusUpdate, LogUpdate, WarningUpdate, ProgressListener } from "./progress/types.js";
+export { solveStatusToJson } from "./progress/types.js";
+export { PlainRenderer } from "./progress/plain.js";

@@ -130,10 +130,10 @@ function buildGraph(steps: Map<number, StageSteps>, bases: Map<string, ResolvedB
   const sourceId = (src: SourceRef): string | undefined =>
     src.kind === "stage" ? lastOf.get(src.index) : src.kind === "image" ? imageVertex(src.ref, `[internal] FROM ${src.ref}`) : undefined;
   for (const stage of steps.values()) {
-    const total = stage.steps.length;
+    const total = stage.instructionCount;
     let parent: string;
     if (stage.base.kind === "stage") parent = lastOf.get(stage.base.index)!;
-    else if (stage.base.kind === "image") parent = imageVertex(stage.base.ref, `[${single ? "" : stage.displayName + " "}1/${total + 1}] FROM ${bases.get(stage.base.ref)!.name}`);
+    else if (stage.base.kind === "image") parent = imageVertex(stage.base.ref, `[${single ? "" : stage.displayName + " "}${"1".padStart(String(total).length)}/${total}] FROM ${bases.get(stage.base.ref)!.name}`);
     else {
       const v = scratchVertex(svc);
       vertices.push(v);
@@ -164,7 +164,8 @@ async function exportBuild(final: StepResult, config: ImageConfig, svc: BuildSer
   const env = svc.env;
   const sde = options.sourceDateEpoch ?? (env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined);
   if (sde !== undefined && (!Number.isInteger(sde) || sde < 0)) throw new UsageError(`SOURCE_DATE_EPOCH must be a whole number of seconds, got "${env.SOURCE_DATE_EPOCH}"`);
-  const createdAt = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  // The newest step of the result, so a rebuild from cache gives the same image digest.
+  const createdAt = new Date(final.createdAt || Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
   const names = (options.tags ?? []).map((t) => normalizeImageName(t));
   const built = new Map<string, Promise<BuiltManifest>>();
   const imageWith = (compression: LayerCompression, mediaTypes: "oci" | "docker") => {

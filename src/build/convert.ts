@@ -100,7 +100,7 @@ function convertStage(stage: Stage, base: StageBase, baseConfig: ImageConfig, si
     }
   });
   // The final ENV of the stage, as the scope resolved it (ENV values may use ARGs).
-  return { index: stage.index, displayName, base, steps, config, location: locationOf(file, stage.from) };
+  return { index: stage.index, displayName, base, steps, config, location: locationOf(file, stage.from), instructionCount: total };
 }
 
 function runStep(ins: RunInstruction, scope: StageScope, config: ImageConfig, common: Omit<RunStep, "kind" | "args" | "env" | "user" | "workdir" | "network" | "security" | "mounts" | "createdBy">, opts: ConvertOptions): RunStep {

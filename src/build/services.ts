@@ -49,6 +49,8 @@ export interface StepResult {
   /** The committed snapshot holding the merged result; null for an empty (scratch) root. */
   snapshot: string | null;
   layers: LayerRef[];
+  /** When this result was first made (ms): the image's `created` on a no-op rebuild stays stable. */
+  createdAt: number;
   /** True when this build executed the step (false or absent: taken from the cache). */
   ran?: boolean;
 }

@@ -77,4 +77,6 @@ export interface StageSteps {
   config: ImageConfig;
   /** Location of the FROM line. */
   location: SourceLocation;
+  /** Instructions in the stage, FROM included: the M of `[stage N/M]`. */
+  instructionCount: number;
 }

@@ -42,6 +42,7 @@ export function baseVertex(base: ResolvedBase, name: string, svc: BuildServices)
     key: computeCacheKey({ parent: null, step: { kind: "base", ref: base.ref, digest: base.digest, platform: svc.platform } }),
     snapshot: layers.length ? layers[layers.length - 1]!.snapshot : null,
     layers,
+    createdAt: base.config.created ? Date.parse(base.config.created) || 0 : 0,
   };
   return {
     id: baseVertexId(base, svc.platform),
@@ -79,6 +80,7 @@ export function scratchVertex(svc: BuildServices): Vertex<StepResult> {
     key: computeCacheKey({ parent: null, step: { kind: "base", ref: "scratch", digest: null, platform: svc.platform } }),
     snapshot: null,
     layers: [],
+    createdAt: 0,
   };
   return { id: "scratch", name: "scratch", inputs: [], hidden: true, exec: async () => result };
 }

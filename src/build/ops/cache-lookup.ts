@@ -18,7 +18,7 @@ export async function lookupCached(svc: BuildServices, step: Step, key: string, 
     svc.cacheIndex.touch(key);
     svc.cacheIndex.setLastForStep(step.stepId, key);
     svc.stats.cached++;
-    return { hit: true, result: { key, snapshot: record.snapshot, layers: [...parent.layers, { snapshot: record.snapshot }] } };
+    return { hit: true, result: { key, snapshot: record.snapshot, layers: [...parent.layers, { snapshot: record.snapshot }], createdAt: record.createdAt } };
   }
   const prevKey = svc.cacheIndex.lastForStep(step.stepId);
   const previous = prevKey === undefined ? undefined : svc.cacheIndex.get(prevKey);
@@ -35,5 +35,5 @@ export function recordResult(svc: BuildServices, step: Step, key: string, parent
     step: { kind: step.kind, description: step.name, parentKey: parent.key, inputs },
   });
   svc.cacheIndex.setLastForStep(step.stepId, key);
-  return { key, snapshot, layers: [...parent.layers, { snapshot }], ran: true };
+  return { key, snapshot, layers: [...parent.layers, { snapshot }], createdAt: now, ran: true };
 }
