@@ -1,3 +1,5 @@
+import { lstatSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 /** The cache half of a RUN or COPY vertex: look a key up, explain a miss, record a result. */
 import type { StepInputs } from "../../cache/cache-index.js";
 import { explainMiss } from "../../cache/explain-miss.js";
@@ -25,15 +27,30 @@ export async function lookupCached(svc: BuildServices, step: Step, key: string, 
   return miss(explainMiss(previous, { inputs, parentKey: parent.key }, parent.ran === true));
 }
 
-export function recordResult(svc: BuildServices, step: Step, key: string, parent: StepResult, snapshot: string, inputs: StepInputs): StepResult {
+export async function recordResult(svc: BuildServices, step: Step, key: string, parent: StepResult, snapshot: string, inputs: StepInputs): Promise<StepResult> {
   const now = Date.now();
   svc.cacheIndex.put({
     key,
     snapshot,
+    size: diskUsage(await svc.snapshotter.diffDir(snapshot)),
     createdAt: now,
     lastUsedAt: now,
     step: { kind: step.kind, description: step.name, parentKey: parent.key, inputs },
   });
   svc.cacheIndex.setLastForStep(step.stepId, key);
   return { key, snapshot, layers: [...parent.layers, { snapshot }], createdAt: now, ran: true };
+}
+
+/** Bytes a layer directory holds (file sizes; directories and links count as nothing). */
+function diskUsage(dir: string): number {
+  let total = 0;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) total += lstatSync(p).size;
+    }
+  };
+  walk(dir);
+  return total;
 }

@@ -4,6 +4,7 @@ import { UsageError } from "../../errors/index.js";
 import { resolveRoot } from "../../internal/root.js";
 import { formatSize, parseDuration, parseSize, pruneCache, type PruneOptions } from "../../cache/index.js";
 import type { CliCommand, CliIo } from "../command.js";
+import { createSnapshotter } from "../../exec/snapshot/index.js";
 
 const usage = `Usage: tsbuild prune [OPTIONS]
 
@@ -28,11 +29,7 @@ const OPTIONS = {
   verbose: { type: "boolean" },
 } as const;
 
-/**
- * How prune removes a committed snapshot. Until the snapshotter (src/exec/snapshot/) offers an
- * opener, the default only releases the snapshot: the record that kept it alive is removed and
- * the snapshotter's own collection reclaims the directory.
- */
+/** How prune removes a committed snapshot; tests may pass their own. */
 export interface PruneDeps {
   openSnapshotRemover?: (root: string) => Promise<(name: string) => Promise<void>>;
 }
@@ -90,4 +87,12 @@ async function confirm(io: CliIo, all: boolean): Promise<boolean> {
   return /^\s*y(es)?\s*$/i.test(answer.split("\n")[0] ?? "");
 }
 
-export const command: CliCommand = createPruneCommand();
+/** Removes a pruned record's snapshot through the snapshotter, which refuses one still in use as a parent. */
+async function openSnapshotRemover(root: string): Promise<(name: string) => Promise<void>> {
+  const snapshotter = await createSnapshotter({ root });
+  return async (name) => {
+    if (await snapshotter.stat(name)) await snapshotter.remove(name);
+  };
+}
+
+export const command: CliCommand = createPruneCommand({ openSnapshotRemover });
