@@ -40,6 +40,8 @@ export interface BuildOptions {
   outputs?: (OutputSpec | string)[];
   /** Push every tag after the build (`--push`). */
   push?: boolean;
+  /** Load the image into a running Docker engine after the build (`--load`, `docker load`). */
+  load?: boolean;
   /** Registries reached over plain http besides localhost. */
   insecureRegistries?: string[];
   /** Maximum steps executing at once; default the CPU count. */

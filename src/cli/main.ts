@@ -4,6 +4,7 @@ import type { CliCommand, CliIo } from "./command.js";
 /** Commands are loaded lazily so `tsbuild plan` does not pay for the image code. */
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   // one line per command: name: () => import("./commands/<name>.js"),
+  build: () => import("./commands/build.js"),
   plan: () => import("./commands/plan.js"),
   du: () => import("./commands/du.js"),
   prune: () => import("./commands/prune.js"),

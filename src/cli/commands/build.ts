@@ -1,0 +1,114 @@
+/** `tsbuild build [OPTIONS] CONTEXT`: the flags of `docker buildx build`, mapped onto build(). */
+import { readFileSync, existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { build, CancelledError, LogArchive, createRenderer, type BuildResult } from "../../index.js";
+import { BUILD_USAGE, parseBuildFlags, type BuildCliSettings } from "../build-flags.js";
+import { formatFailure, stepErrorOf } from "../error-report.js";
+import { appendStepSummary, errorCommand, inGitHubActions, summaryMarkdown } from "../github-actions.js";
+import { explainCache } from "../explain-cache.js";
+import type { CliCommand, CliIo } from "../command.js";
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === "string" ? Buffer.from(c) : Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The Dockerfile's text for the error frame (build() reads it itself for the build). */
+function dockerfileTextFor(s: BuildCliSettings): string | undefined {
+  if (s.options.dockerfileText !== undefined) return s.options.dockerfileText;
+  const candidates = s.options.file ? [s.options.file] : [join(s.options.context, "Dockerfile"), join(s.options.context, "Containerfile")];
+  for (const c of candidates) if (existsSync(c)) {
+    try {
+      return readFileSync(c, "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * SIGINT aborts the build's signal, so every sandbox is stopped and the cache stays consistent;
+ * a second SIGINT exits at once.
+ */
+function onInterrupt(controller: AbortController, io: CliIo): () => void {
+  const handler = () => {
+    if (!controller.signal.aborted) {
+      io.stderr.write("\nCancelling the build (press Ctrl-C again to exit at once)…\n");
+      controller.abort(new CancelledError("build cancelled (interrupted)"));
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", handler);
+  return () => void process.off("SIGINT", handler);
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  const s = parseBuildFlags(argv, io.env, io.cwd);
+  if (s.dockerfileFromStdin) s.options.dockerfileText = await readAll(io.stdin);
+  for (const c of [...s.cacheFrom, ...s.cacheTo].slice(0, 1)) {
+    void c;
+    io.stderr.write(`WARNING: remote cache import/export (--cache-from/--cache-to) is not supported yet; tsbuild uses its local cache under the tsbuild root only\n`);
+  }
+  const gha = inGitHubActions(io.env);
+  const logs = new LogArchive();
+  const renderer = createRenderer(s.progress, io.stderr, { env: io.env, logPathOf: (v) => logs.pathOf(v) });
+  const controller = new AbortController();
+  const restore = onInterrupt(controller, io);
+  const started = Date.now();
+  const cachedSteps: string[] = [];
+  const dockerfileName = s.dockerfileFromStdin ? "-" : s.options.file ?? "Dockerfile";
+  let result: BuildResult;
+  try {
+    result = await build({
+      ...s.options,
+      signal: controller.signal,
+      onProgress: (status) => {
+        logs.update(status);
+        for (const v of status.vertexes) if (v.cached && v.completed && !v.digest.startsWith("internal:")) cachedSteps.push(v.name);
+        renderer.update(status);
+      },
+    });
+  } catch (err) {
+    renderer.finish();
+    restore();
+    if (err instanceof CancelledError || stepErrorOf(err)?.code === "cancelled" || (controller.signal.aborted && !stepErrorOf(err))) {
+      io.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
+      logs.discard();
+      return 130;
+    }
+    const step = stepErrorOf(err);
+    if (!step) {
+      logs.discard();
+      if (gha) appendStepSummary(io.env, summaryMarkdown({ dockerfile: dockerfileName, tags: s.options.tags ?? [], durationMs: Date.now() - started, error: (err as Error).message }));
+      throw err;
+    }
+    const logPath = logs.pathOfName(step.step);
+    const report = formatFailure(err, dockerfileTextFor(s), logPath);
+    io.stderr.write(report.text);
+    if (gha) {
+      const line = errorCommand(report.message, report.location);
+      (s.stdoutIsData || s.quiet ? io.stderr : io.stdout).write(line);
+      appendStepSummary(io.env, summaryMarkdown({ dockerfile: dockerfileName, tags: s.options.tags ?? [], durationMs: Date.now() - started, error: report.message }));
+    }
+    return 1;
+  }
+  renderer.finish();
+  restore();
+  logs.discard();
+  if (s.iidfile) writeFileSync(s.iidfile, result.configDigest);
+  if (s.metadataFile) writeFileSync(s.metadataFile, JSON.stringify(result.metadata, null, 2) + "\n");
+  if (s.explainCache) io.stderr.write(explainCache(result, cachedSteps));
+  for (const w of result.warnings) io.stderr.write(`WARNING: ${w}\n`);
+  if (gha) appendStepSummary(io.env, summaryMarkdown({ dockerfile: dockerfileName, tags: s.options.tags ?? [], durationMs: Date.now() - started, result }));
+  if (s.quiet && !s.stdoutIsData) io.stdout.write(`${result.configDigest}\n`);
+  return 0;
+}
+
+export const command: CliCommand = {
+  summary: "Build an image from a Dockerfile",
+  usage: BUILD_USAGE,
+  run,
+};
