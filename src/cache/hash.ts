@@ -6,7 +6,12 @@ import { Blake3Hasher, blake3 } from "@napi-rs/blake-hash";
  * (those must be sha256, see src/internal/digest.ts).
  */
 export function blake3Hex(data: string | Uint8Array): string {
-  return blake3(data).toString("hex");
+  return blake3(asInput(data)).toString("hex");
+}
+
+/** The binding takes strings or Buffers; wrap other byte arrays without copying. */
+function asInput(data: string | Uint8Array): string | Buffer {
+  return typeof data === "string" || Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** An incremental BLAKE3 hasher; `update` may be called any number of times before `digestHex`. */
@@ -20,7 +25,7 @@ export function createBlake3(): Blake3 {
   const h = new Blake3Hasher();
   const self: Blake3 = {
     update(data) {
-      h.update(data);
+      h.update(asInput(data));
       return self;
     },
     digestHex: () => h.digest("hex"),
