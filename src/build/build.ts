@@ -29,6 +29,7 @@ import { runVertex } from "./ops/run.js";
 import { parseOutputSpec, parseSecretSpec } from "./output-spec.js";
 import { loadIntoDocker, pushAll, writeOutput, type OutputContext } from "./outputs.js";
 import { ProgressReporter } from "./progress-reporter.js";
+import { loadRegistrySettings } from "./registry-config.js";
 import { resolveBaseImage } from "./resolve-base.js";
 import type { BuildServices, StepResult } from "./services.js";
 import type { SourceRef, StageSteps } from "./steps.js";
@@ -81,9 +82,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       return { kind: "image", ref: name };
     };
     const bases = new Map<string, ResolvedBase>();
+    const registries = loadRegistrySettings(root);
+    const insecureRegistries = [...(options.insecureRegistries ?? []), ...registries.insecure];
     const resolveImage = (ref: string) =>
       progress.internal(`[internal] load metadata for ${ref}`, () =>
-        resolveBaseImage(ref, { store, images, platform, pull: options.pull === true, ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}), env, ...(options.signal ? { signal: options.signal } : {}) }),
+        resolveBaseImage(ref, { store, images, root, platform, pull: options.pull === true, insecureRegistries, mirrors: registries.mirrors, env, ...(options.signal ? { signal: options.signal } : {}) }),
       ).then((b) => void bases.set(ref, b));
     await Promise.all([...new Set(plan.stages.flatMap((s) => (s.base.kind === "image" ? [s.base.ref] : [])))].map(resolveImage));
 
@@ -199,7 +202,7 @@ async function exportBuild(final: StepResult, config: ImageConfig, svc: BuildSer
     exportImage: (c, m) => imageWith(c === "uncompressed" ? "none" : c, m),
     names,
     stdout: process.stdout,
-    insecureRegistries: options.insecureRegistries ?? [],
+    insecureRegistries: [...(options.insecureRegistries ?? []), ...loadRegistrySettings(svc.root).insecure],
     ...(options.signal ? { signal: options.signal } : {}),
     ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
   };

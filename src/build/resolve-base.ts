@@ -3,7 +3,9 @@
  * store by name (unless --pull), else the registry — and a pulled image is kept in the local
  * store so the next build does not download it again.
  */
+import { TsbuildError } from "../errors/index.js";
 import { loadOciLayoutImage, parseOciLayoutRef } from "../image/base-image-local.js";
+import { loadImageArchive } from "../image/image-archive.js";
 import type { ContentStore } from "../image/content-store.js";
 import { normalizeImageName } from "../image/image-name.js";
 import type { ImageStore } from "../image/image-store.js";
@@ -19,6 +21,9 @@ export interface ResolveBaseOptions {
   platform: Platform;
   pull: boolean;
   insecureRegistries?: string[];
+  mirrors?: Record<string, string[]>;
+  /** The tsbuild root, where archive base images are loaded into the image store. */
+  root: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onProgress?: (e: TransferEvent) => void;
@@ -28,6 +33,14 @@ export async function resolveBaseImage(ref: string, opts: ResolveBaseOptions): P
   if (ref.startsWith("oci-layout://")) {
     const { dir, ref: tag } = parseOciLayoutRef(ref);
     const img = await loadOciLayoutImage(dir, { store: opts.store, platform: opts.platform, ...(tag ? { ref: tag } : {}) });
+    return { ref, name: ref, digest: img.descriptor.digest, manifest: img.manifest, config: img.config };
+  }
+  const archive = /^(docker-archive|oci-archive):\/\/(.+)$/.exec(ref);
+  if (archive) {
+    // A docker-archive or OCI tar: loaded into the store like `tsbuild load`, then used.
+    const [first] = await loadImageArchive(archive[2]!, { root: opts.root });
+    if (!first) throw new TsbuildError("build/empty-archive", `${archive[2]} holds no image`);
+    const img = await readImage(opts.store, first.descriptor, { platform: opts.platform });
     return { ref, name: ref, digest: img.descriptor.digest, manifest: img.manifest, config: img.config };
   }
   const name = normalizeImageName(ref);
@@ -40,6 +53,7 @@ export async function resolveBaseImage(ref: string, opts: ResolveBaseOptions): P
     store: opts.store,
     platform: opts.platform,
     ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}),
+    ...(opts.mirrors ? { mirrors: opts.mirrors } : {}),
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
