@@ -11,12 +11,18 @@ export class LogArchive {
   private dir: string | undefined;
   private readonly files = new Map<string, string>();
   private readonly names = new Map<string, string>();
+  private readonly lines = new Map<string, number>();
 
   constructor(private readonly parent: string = tmpdir()) {}
 
   update(status: SolveStatus): void {
     for (const v of status.vertexes) this.names.set(v.digest, v.name);
-    for (const l of status.logs) appendFileSync(this.fileFor(l.vertex), l.data);
+    for (const l of status.logs) {
+      appendFileSync(this.fileFor(l.vertex), l.data);
+      let n = this.lines.get(l.vertex) ?? 0;
+      for (const b of l.data) if (b === 10) n++;
+      this.lines.set(l.vertex, n);
+    }
   }
 
   /** The file holding a vertex's output, if it printed anything. */
@@ -24,10 +30,15 @@ export class LogArchive {
     return this.files.get(vertex);
   }
 
-  /** The file of the vertex with this name, if it printed anything. */
-  pathOfName(name: string): string | undefined {
-    for (const [digest, n] of this.names) if (n === name && this.files.has(digest)) return this.files.get(digest);
+  /** The vertex with this name that printed something, if any. */
+  vertexNamed(name: string): string | undefined {
+    for (const [digest, n] of this.names) if (n === name && this.files.has(digest)) return digest;
     return undefined;
+  }
+
+  /** Complete lines a vertex printed. */
+  lineCount(vertex: string): number {
+    return this.lines.get(vertex) ?? 0;
   }
 
   /** Deletes the logs; call when nothing was clipped and nobody was shown a path. */
@@ -35,6 +46,7 @@ export class LogArchive {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
     this.files.clear();
+    this.lines.clear();
   }
 
   private fileFor(vertex: string): string {

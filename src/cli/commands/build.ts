@@ -1,6 +1,6 @@
 /** `tsbuild build [OPTIONS] CONTEXT`: the flags of `docker buildx build`, mapped onto build(). */
 import { readFileSync, existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { build, CancelledError, LogArchive, createRenderer, type BuildResult } from "../../index.js";
 import { BUILD_USAGE, parseBuildFlags, type BuildCliSettings } from "../build-flags.js";
 import { formatFailure, stepErrorOf } from "../error-report.js";
@@ -45,16 +45,29 @@ function onInterrupt(controller: AbortController, io: CliIo): () => void {
   return () => void process.off("SIGINT", handler);
 }
 
+/** Annotations need the path from the repository root: GITHUB_WORKSPACE, else the cwd. */
+function relativeToWorkspace(file: string, io: CliIo): string {
+  if (!isAbsolute(file)) return file;
+  const rel = relative(io.env.GITHUB_WORKSPACE || io.cwd, file);
+  return rel.startsWith("..") ? file : rel;
+}
+
 async function run(argv: string[], io: CliIo): Promise<number> {
   const s = parseBuildFlags(argv, io.env, io.cwd);
   if (s.dockerfileFromStdin) s.options.dockerfileText = await readAll(io.stdin);
-  for (const c of [...s.cacheFrom, ...s.cacheTo].slice(0, 1)) {
-    void c;
+  if (s.cacheFrom.length || s.cacheTo.length) {
     io.stderr.write(`WARNING: remote cache import/export (--cache-from/--cache-to) is not supported yet; tsbuild uses its local cache under the tsbuild root only\n`);
   }
   const gha = inGitHubActions(io.env);
   const logs = new LogArchive();
-  const renderer = createRenderer(s.progress, io.stderr, { env: io.env, logPathOf: (v) => logs.pathOf(v) });
+  // Logs stay on disk only when a renderer showed their path (it clipped them).
+  let logPathShown = false;
+  const logPathOf = (v: string) => {
+    const p = logs.pathOf(v);
+    if (p) logPathShown = true;
+    return p;
+  };
+  const renderer = createRenderer(s.progress, io.stderr, { env: io.env, logPathOf });
   const controller = new AbortController();
   const restore = onInterrupt(controller, io);
   const started = Date.now();
@@ -76,20 +89,24 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     restore();
     if (err instanceof CancelledError || stepErrorOf(err)?.code === "cancelled" || (controller.signal.aborted && !stepErrorOf(err))) {
       io.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
-      logs.discard();
+      if (!logPathShown) logs.discard();
       return 130;
     }
     const step = stepErrorOf(err);
     if (!step) {
-      logs.discard();
+      if (!logPathShown) logs.discard();
       if (gha) appendStepSummary(io.env, summaryMarkdown({ dockerfile: dockerfileName, tags: s.options.tags ?? [], durationMs: Date.now() - started, error: (err as Error).message }));
       throw err;
     }
-    const logPath = logs.pathOfName(step.step);
-    const report = formatFailure(err, dockerfileTextFor(s), logPath);
+    // Name the full log only when the block below shows less than the step printed.
+    const vertex = logs.vertexNamed(step.step);
+    const clipped = vertex !== undefined && logs.lineCount(vertex) > step.logTail.length;
+    const report = formatFailure(err, dockerfileTextFor(s), clipped ? logs.pathOf(vertex) : undefined);
+    if (!clipped && !logPathShown) logs.discard();
     io.stderr.write(report.text);
     if (gha) {
-      const line = errorCommand(report.message, report.location);
+      const loc = report.location && { ...report.location, file: relativeToWorkspace(report.location.file, io) };
+      const line = errorCommand(report.message, loc);
       (s.stdoutIsData || s.quiet ? io.stderr : io.stdout).write(line);
       appendStepSummary(io.env, summaryMarkdown({ dockerfile: dockerfileName, tags: s.options.tags ?? [], durationMs: Date.now() - started, error: report.message }));
     }
@@ -97,7 +114,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
   renderer.finish();
   restore();
-  logs.discard();
+  if (!logPathShown) logs.discard();
   if (s.iidfile) writeFileSync(s.iidfile, result.configDigest);
   if (s.metadataFile) writeFileSync(s.metadataFile, JSON.stringify(result.metadata, null, 2) + "\n");
   if (s.explainCache) io.stderr.write(explainCache(result, cachedSteps));
