@@ -240,64 +240,114 @@ static char *read_file(const char *path) {
   return buf;
 }
 
-/* ---------- cgroup v2 limits (outer process) ---------- */
+/* ---------- cgroup limits (outer process): v2, else the v1 memory and cpu hierarchies ---------- */
 
-static char cgroup_dir[PATH_MAX + 32];
+/* One directory per hierarchy the sandbox joins: v2 uses one, v1 one per controller. */
+static char cgroup_dirs[2][PATH_MAX + 32];
+
+/* The calling process's own path in a cgroup hierarchy, from /proc/self/cgroup ("N:ctl:/path"). */
+static int own_cgroup_path(const char *controller, char *out, size_t n) {
+  char *self = read_file("/proc/self/cgroup");
+  if (!self) return -1;
+  int found = -1;
+  for (char *line = strtok(self, "\n"); line; line = strtok(NULL, "\n")) {
+    char *a = strchr(line, ':');
+    char *b = a ? strchr(a + 1, ':') : NULL;
+    if (!b) continue;
+    *b = 0;
+    /* the controller list is comma-separated ("cpu,cpuacct"); v2's is empty */
+    int match = controller[0] == 0 ? a[1] == 0 : 0;
+    for (char *c = a + 1; !match && c && *c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
+      match = strncmp(c, controller, strlen(controller)) == 0 && (c[strlen(controller)] == ',' || c[strlen(controller)] == 0);
+    if (match) { snprintf(out, n, "%s", strcmp(b + 1, "/") == 0 ? "" : b + 1); found = 0; break; }
+  }
+  free(self);
+  return found;
+}
+
+/* Makes <mount><own path>/tsbuild-<pid> and writes `files` (name, value pairs) into it. */
+static void cgroup_make(int slot, const char *mount, const char *own, const char *files[][2], int nfiles) {
+  snprintf(cgroup_dirs[slot], sizeof cgroup_dirs[slot], "%s%s/tsbuild-%d", mount, own, (int)getpid());
+  if (mkdir(cgroup_dirs[slot], 0755) != 0) {
+    warnf("resource limits ignored: creating cgroup %s: %s", cgroup_dirs[slot], strerror(errno));
+    cgroup_dirs[slot][0] = 0;
+    return;
+  }
+  char path[sizeof cgroup_dirs[0] + 64];
+  for (int i = 0; i < nfiles; i++) {
+    if (!files[i][0]) continue;
+    snprintf(path, sizeof path, "%s/%s", cgroup_dirs[slot], files[i][0]);
+    if (write_file(path, files[i][1]) != 0 && strstr(files[i][0], "swap") == NULL && strstr(files[i][0], "memsw") == NULL)
+      warnf("limit ignored: writing %s: %s", path, strerror(errno));
+  }
+}
+
+static void cgroup_setup_v2(void) {
+  char own[PATH_MAX];
+  if (own_cgroup_path("", own, sizeof own) != 0) { warnf("resource limits ignored: no cgroup v2 entry in /proc/self/cgroup"); return; }
+  char parent[PATH_MAX + 16], sub[PATH_MAX + 48];
+  snprintf(parent, sizeof parent, "/sys/fs/cgroup%s", own);
+  snprintf(sub, sizeof sub, "%s/cgroup.subtree_control", parent);
+  if (req.memory > 0) write_file(sub, "+memory"); /* controllers must be enabled for children */
+  if (req.cpus > 0) write_file(sub, "+cpu");
+  char mem[32], cpu[48];
+  snprintf(mem, sizeof mem, "%lld", req.memory);
+  snprintf(cpu, sizeof cpu, "%lld 100000", (long long)(req.cpus * 100000));
+  const char *files[3][2] = {
+    { req.memory > 0 ? "memory.max" : NULL, mem },
+    { req.memory > 0 ? "memory.swap.max" : NULL, "0" }, /* no swap: the limit is the limit */
+    { req.cpus > 0 ? "cpu.max" : NULL, cpu },
+  };
+  cgroup_make(0, "/sys/fs/cgroup", own, files, 3);
+}
+
+static void cgroup_setup_v1(void) {
+  char own[PATH_MAX], val[32], quota[32];
+  if (req.memory > 0) {
+    struct stat st;
+    if (stat("/sys/fs/cgroup/memory", &st) != 0 || own_cgroup_path("memory", own, sizeof own) != 0) {
+      warnf("memory limit ignored: no cgroup v1 memory hierarchy at /sys/fs/cgroup/memory");
+    } else {
+      snprintf(val, sizeof val, "%lld", req.memory);
+      const char *files[2][2] = { { "memory.limit_in_bytes", val }, { "memory.memsw.limit_in_bytes", val } };
+      cgroup_make(0, "/sys/fs/cgroup/memory", own, files, 2);
+    }
+  }
+  if (req.cpus > 0) {
+    const char *mount = access("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", F_OK) == 0 ? "/sys/fs/cgroup/cpu" : "/sys/fs/cgroup/cpu,cpuacct";
+    if (access(mount, F_OK) != 0 || own_cgroup_path("cpu", own, sizeof own) != 0) {
+      warnf("cpu limit ignored: no cgroup v1 cpu hierarchy under /sys/fs/cgroup");
+    } else {
+      snprintf(quota, sizeof quota, "%lld", (long long)(req.cpus * 100000));
+      const char *files[2][2] = { { "cpu.cfs_period_us", "100000" }, { "cpu.cfs_quota_us", quota } };
+      cgroup_make(1, mount, own, files, 2);
+    }
+  }
+}
 
 static void cgroup_setup(void) {
   if (req.memory <= 0 && req.cpus <= 0) return;
   struct statfs sfs;
-  if (statfs("/sys/fs/cgroup", &sfs) != 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
-    warnf("resource limits ignored: /sys/fs/cgroup is not a cgroup v2 mount");
-    return;
-  }
-  char *self = read_file("/proc/self/cgroup");
-  char *line = self ? strstr(self, "0::") : NULL;
-  if (!line) { free(self); warnf("resource limits ignored: no cgroup v2 entry in /proc/self/cgroup"); return; }
-  line += 3;
-  line[strcspn(line, "\n")] = 0;
-  char parent[PATH_MAX];
-  snprintf(parent, sizeof parent, "/sys/fs/cgroup%s", strcmp(line, "/") == 0 ? "" : line);
-  free(self);
-  snprintf(cgroup_dir, sizeof cgroup_dir, "%s/tsbuild-%d", parent, (int)getpid());
-  if (mkdir(cgroup_dir, 0755) != 0) {
-    warnf("resource limits ignored: creating cgroup %s: %s", cgroup_dir, strerror(errno));
-    cgroup_dir[0] = 0;
-    return;
-  }
-  char path[PATH_MAX + 64], val[64];
-  const char *ctl[2] = { req.memory > 0 ? "memory" : NULL, req.cpus > 0 ? "cpu" : NULL };
-  for (int i = 0; i < 2; i++) {
-    if (!ctl[i]) continue;
-    snprintf(path, sizeof path, "%s/%s.max", cgroup_dir, ctl[i]);
-    if (access(path, F_OK) != 0) { /* controller not enabled for children: try to enable it */
-      char sub[PATH_MAX + 32], en[16];
-      snprintf(sub, sizeof sub, "%s/cgroup.subtree_control", parent);
-      snprintf(en, sizeof en, "+%s", ctl[i]);
-      write_file(sub, en);
-    }
-    if (i == 0) snprintf(val, sizeof val, "%lld", req.memory);
-    else snprintf(val, sizeof val, "%lld 100000", (long long)(req.cpus * 100000));
-    if (write_file(path, val) != 0)
-      warnf("%s limit ignored: writing %s: %s", ctl[i], path, strerror(errno));
-    else if (i == 0) {
-      snprintf(path, sizeof path, "%s/memory.swap.max", cgroup_dir);
-      write_file(path, "0"); /* no swap, so the limit is the limit (absent without swap) */
-    }
-  }
+  if (statfs("/sys/fs/cgroup", &sfs) != 0) { warnf("resource limits ignored: /sys/fs/cgroup is missing"); return; }
+  if (sfs.f_type == CGROUP2_SUPER_MAGIC) cgroup_setup_v2();
+  else cgroup_setup_v1();
 }
 
 static void cgroup_enter(pid_t pid) {
-  if (!cgroup_dir[0]) return;
-  char path[PATH_MAX + 64], val[32];
-  snprintf(path, sizeof path, "%s/cgroup.procs", cgroup_dir);
+  char path[sizeof cgroup_dirs[0] + 16], val[32];
   snprintf(val, sizeof val, "%d", (int)pid);
-  if (write_file(path, val) != 0) warnf("resource limits ignored: %s: %s", path, strerror(errno));
+  for (int i = 0; i < 2; i++) {
+    if (!cgroup_dirs[i][0]) continue;
+    snprintf(path, sizeof path, "%.*s/cgroup.procs", (int)(sizeof path - 16), cgroup_dirs[i]);
+    if (write_file(path, val) != 0) warnf("resource limits ignored: %s: %s", path, strerror(errno));
+  }
 }
 
 static void cgroup_remove(void) {
-  if (!cgroup_dir[0]) return;
-  for (int i = 0; i < 50 && rmdir(cgroup_dir) != 0 && errno == EBUSY; i++) usleep(2000);
+  for (int i = 0; i < 2; i++) {
+    if (!cgroup_dirs[i][0]) continue;
+    for (int t = 0; t < 50 && rmdir(cgroup_dirs[i]) != 0 && errno == EBUSY; t++) usleep(2000);
+  }
 }
 
 /* ---------- rootless: user namespace mapping the caller to root ---------- */
