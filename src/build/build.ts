@@ -2,7 +2,7 @@
  * `build()`: the orchestrator, the one module that knows every other. Dockerfile → plan → base
  * images → resolved steps → solver vertices → image in the local store → outputs.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve, relative } from "node:path";
 import { openCacheIndex } from "../cache/cache-index.js";
@@ -51,7 +51,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   for (const d of Object.values(ROOT_DIRS)) mkdirSync(join(root, d), { recursive: true });
   const store = openContentStore(join(root, ROOT_DIRS.content));
   const images = openImageStore(root);
-  const tmpDir = mkdtempSync(join(root, ROOT_DIRS.tmp, "build-"));
+  sweepStaleScratch(join(root, ROOT_DIRS.tmp));
+  const tmpDir = mkdtempSync(join(root, ROOT_DIRS.tmp, `build-${process.pid}-`));
   const svc: BuildServices = {
     root,
     tmpDir,
@@ -277,6 +278,24 @@ function sshMap(specs: string[], env: NodeJS.ProcessEnv): Map<string, string> {
     out.set(id, path);
   }
   return out;
+}
+
+/** Removes scratch dirs of builds whose process is gone (killed builds cannot clean up after themselves). */
+function sweepStaleScratch(tmpRoot: string): void {
+  for (const name of readdirSync(tmpRoot)) {
+    const pid = Number(/^build-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || processAlive(pid)) continue;
+    rmSync(join(tmpRoot, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** ONBUILD trigger texts parsed as instructions (each is one Dockerfile line). */
