@@ -92,6 +92,33 @@ function convertStage(stage: Stage, base: StageBase, baseConfig: ImageConfig, si
       case "arg":
       case "from":
         return;
+      case "workdir": {
+        // BuildKit mkdirs the directory (0755, owned by USER) as its own layer; history keeps a
+        // layer entry without the "# buildkit" suffix. Here: a copy of nothing into the dir.
+        const before = config;
+        config = applyMeta(config, metaChange(ins, scope, config), { cmdSetInStage: cmdSet });
+        const wd = config.config.WorkingDir || "/";
+        if (wd === "/") return;
+        const user = config.config.User ?? "";
+        steps.push({
+          ...common,
+          kind: "copy",
+          isAdd: false,
+          from: { kind: "context" },
+          sources: [],
+          contents: [],
+          dest: wd + "/",
+          workdir: before.config.WorkingDir || "/",
+          user,
+          ...(user ? { chown: user } : {}),
+          link: false,
+          parents: false,
+          exclude: [],
+          createdBy: `WORKDIR ${wd}`,
+        });
+        config = { ...config, history: (config.history ?? []).map((h, j, all) => (j === all.length - 1 ? { created_by: h.created_by, comment: h.comment } : h)) };
+        return;
+      }
       default: {
         const change = metaChange(ins, scope, config);
         if (ins.kind === "cmd") cmdSet = true;

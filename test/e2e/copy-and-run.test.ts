@@ -139,9 +139,17 @@ describe("COPY and ADD", { skip }, () => {
     assert.equal(img.config.config.OnBuild ?? null, null, "triggers are consumed by the child");
   });
 
-  test("WORKDIR creates its directory", { todo: "WORKDIR only sets the config; BuildKit mkdirs it (see report)" }, async () => {
-    const img = await fx.buildAndUnpack({ context: fx.context({ Dockerfile: "FROM busybox\nWORKDIR /made/by/workdir\n" }) });
-    assert.ok(lstatSync(join(img.rootfs, "made/by/workdir")).isDirectory());
+  test("WORKDIR creates its directory (0755, owned by USER) in a layer of its own", async () => {
+    const img = await fx.buildAndUnpack({ context: fx.context({ Dockerfile: "FROM busybox\nWORKDIR /made/by\nUSER app\nWORKDIR workdir\n" }) });
+    const st = lstatSync(join(img.rootfs, "made/by/workdir"));
+    assert.ok(st.isDirectory());
+    assert.equal(st.mode & 0o7777, 0o755);
+    assert.equal(st.uid, 1000);
+    assert.equal(lstatSync(join(img.rootfs, "made/by")).uid, 0);
+    assert.equal(img.config.config.WorkingDir, "/made/by/workdir");
+    const history = (img.config.history ?? []).slice(-3);
+    assert.deepEqual(history.map((h) => [h.created_by, h.empty_layer === true]), [["WORKDIR /made/by", false], ["USER app", true], ["WORKDIR /made/by/workdir", false]]);
+    assert.equal(img.layers.length, 3);
   });
 });
 
