@@ -1,4 +1,4 @@
-import { TsbuildError, UsageError, CancelledError, LocatedError, AggregateLocatedError } from "../errors/index.js";
+import { TsbuildError, UsageError, CancelledError, LocatedError, AggregateLocatedError } from "../index.js";
 import type { CliCommand, CliIo } from "./command.js";
 
 /** Commands are loaded lazily so `tsbuild plan` does not pay for the image code. */
