@@ -1,0 +1,201 @@
+/**
+ * The three builders the bench compares, behind one small interface: tsbuild (this repo, run as a
+ * whole process), BuildKit (dockerd 20.10's embedded BuildKit through `DOCKER_BUILDKIT=1 docker
+ * build`, a private dockerd the bench starts) and buildah (`buildah bud --layers`, private storage).
+ */
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { procCpuS, sh, timed, type RunResult } from "./measure.js";
+
+export type BuilderName = "tsbuild" | "buildkit" | "buildah";
+
+export interface BuildRequest {
+  context: string;
+  dockerfile: string;
+  tag: string;
+  noCache?: boolean;
+  /** Export the image as an OCI layout tar here. */
+  ociDest?: string;
+}
+
+export interface Builder {
+  readonly name: BuilderName;
+  /** Undefined when usable, else why not. */
+  unavailable(): Promise<string | undefined>;
+  setup(work: string): Promise<void>;
+  /** Makes a base image (docker-archive tar) available, also after later resets. */
+  loadBase(archive: string): Promise<void>;
+  /** Back to the cold state: no cache, no built images, only the base images. */
+  reset(): Promise<void>;
+  build(req: BuildRequest, opts?: { cpuProfDir?: string }): Promise<RunResult>;
+  teardown(): Promise<void>;
+}
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export class TsbuildBuilder implements Builder {
+  readonly name = "tsbuild" as const;
+  private template = "";
+  private root = "";
+  private entry = "";
+  private readonly bases: string[] = [];
+
+  async unavailable(): Promise<string | undefined> {
+    return existsSync(join(REPO, "native", "build", "tsbuild-helper")) ? undefined : "native helper not built (npm install)";
+  }
+
+  /** Compiles the repo (tsc, errors in others' files tolerated) into bench/results/tmp/dist. */
+  async setup(work: string): Promise<void> {
+    const dist = join(REPO, "bench", "results", "tmp", "dist");
+    await sh([join(REPO, "node_modules", ".bin", "tsc"), "-p", join(REPO, "tsconfig.json"), "--outDir", dist, "--declaration", "false", "--sourceMap", "false"], { allowFail: true });
+    this.entry = join(dist, "bench", "tsbuild-entry.js");
+    if (!existsSync(this.entry)) throw new Error(`tsc did not produce ${this.entry}`);
+    this.template = join(work, "tsbuild-template");
+    this.root = join(work, "tsbuild-root");
+    rmSync(this.template, { recursive: true, force: true });
+    mkdirSync(this.template, { recursive: true });
+  }
+
+  /** True when the real `tsbuild build` CLI command is what gets timed. */
+  usesCli(): boolean {
+    return existsSync(join(REPO, "bench", "results", "tmp", "dist", "src", "cli", "commands", "build.js"));
+  }
+
+  private env(root: string): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      TSBUILD_ROOT: root,
+      // the compiled copy sits deeper than the 6 levels src/ walks up to find native/build
+      TSBUILD_HELPER_PATH: join(REPO, "native", "build", "tsbuild-helper"),
+      TSBUILD_FSUTIL_PATH: join(REPO, "native", "build", "tsbuild-fsutil"),
+    };
+  }
+
+  async loadBase(archive: string): Promise<void> {
+    this.bases.push(archive);
+    await sh(["node", this.entry, "load", "-q", "-i", archive], { env: this.env(this.template) });
+  }
+
+  async reset(): Promise<void> {
+    rmSync(this.root, { recursive: true, force: true });
+    cpSync(this.template, this.root, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  }
+
+  build(req: BuildRequest, opts: { cpuProfDir?: string } = {}): Promise<RunResult> {
+    const node = opts.cpuProfDir ? ["node", "--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : ["node"];
+    const args = ["build", "--progress", "quiet", "-f", req.dockerfile, "-t", req.tag];
+    if (req.noCache) args.push("--no-cache");
+    if (req.ociDest) args.push("-o", `type=oci,dest=${req.ociDest}`);
+    return timed([...node, this.entry, ...args, req.context], { env: this.env(this.root) });
+  }
+
+  async teardown(): Promise<void> {}
+}
+
+const DOCKER = "/usr/bin/docker"; // Debian's docker.io 20.10 client (the Docker 28 client in /usr/local/bin needs buildx)
+const DOCKER_SOCK = "/run/tsbuild-bench-docker.sock";
+
+export class BuildkitBuilder implements Builder {
+  readonly name = "buildkit" as const;
+  private started: ReturnType<typeof spawn> | undefined;
+  private readonly env = { ...process.env, DOCKER_HOST: `unix://${DOCKER_SOCK}`, DOCKER_BUILDKIT: "1" };
+
+  async unavailable(): Promise<string | undefined> {
+    if (!existsSync(DOCKER) || !existsSync("/usr/sbin/dockerd")) return "docker.io not installed (apt-get install docker.io)";
+    return undefined;
+  }
+
+  private async ping(): Promise<boolean> {
+    return (await sh([DOCKER, "version", "--format", "{{.Server.Version}}"], { env: this.env, allowFail: true })).code === 0;
+  }
+
+  async setup(work: string): Promise<void> {
+    if (await this.ping()) return; // a bench dockerd from an earlier invocation is still up
+    mkdirSync(join(work, "docker"), { recursive: true });
+    const log = join(work, "docker", "dockerd.log");
+    this.started = spawn("sh", ["-c", `exec /usr/sbin/dockerd --data-root /var/lib/tsbuild-bench-docker --exec-root /run/tsbuild-bench-docker --host unix://${DOCKER_SOCK} --pidfile /run/tsbuild-bench-docker.pid >${log} 2>&1`], { stdio: "ignore", detached: true });
+    for (let i = 0; i < 60 && !(await this.ping()); i++) await new Promise((r) => setTimeout(r, 500));
+    if (!(await this.ping())) throw new Error(`dockerd did not start; see ${log}`);
+  }
+
+  private daemonPids(): number[] {
+    const pids: number[] = [];
+    try {
+      pids.push(Number(readFileSync("/run/tsbuild-bench-docker.pid", "utf8").trim()));
+    } catch {
+      // no pid file
+    }
+    return pids.filter((p) => p > 0);
+  }
+
+  async loadBase(archive: string): Promise<void> {
+    await sh([DOCKER, "load", "-q", "-i", archive], { env: this.env });
+  }
+
+  async reset(): Promise<void> {
+    await sh([DOCKER, "builder", "prune", "-af"], { env: this.env });
+    const { out } = await sh([DOCKER, "images", "--format", "{{.Repository}}:{{.Tag}}", "bench/*"], { env: this.env });
+    const tags = out.split("\n").filter((t) => t.startsWith("bench/"));
+    if (tags.length) await sh([DOCKER, "rmi", "-f", ...tags], { env: this.env, allowFail: true });
+  }
+
+  async build(req: BuildRequest): Promise<RunResult> {
+    const args = [DOCKER, "build", "-q", "-f", req.dockerfile, "-t", req.tag];
+    if (req.noCache) args.push("--no-cache");
+    if (req.ociDest) args.push("--output", `type=oci,dest=${req.ociDest}`);
+    const pids = this.daemonPids();
+    const cpu0 = pids.reduce((a, p) => a + procCpuS(p), 0);
+    const r = await timed([...args, req.context], { env: this.env });
+    const cpu1 = pids.reduce((a, p) => a + procCpuS(p), 0);
+    return { ...r, daemonCpuS: cpu1 - cpu0 };
+  }
+
+  async teardown(): Promise<void> {
+    if (!this.started?.pid) return;
+    try {
+      process.kill(this.started.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    for (let i = 0; i < 40 && (await this.ping()); i++) await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export class BuildahBuilder implements Builder {
+  readonly name = "buildah" as const;
+  private storage: string[] = [];
+  private readonly bases: string[] = [];
+
+  async unavailable(): Promise<string | undefined> {
+    return (await sh(["buildah", "--version"], { allowFail: true })).code === 0 ? undefined : "buildah not installed (apt-get install buildah)";
+  }
+
+  async setup(work: string): Promise<void> {
+    this.storage = ["--root", join(work, "buildah", "root"), "--runroot", join(work, "buildah", "run"), "--storage-driver", "overlay"];
+  }
+
+  async loadBase(archive: string): Promise<void> {
+    this.bases.push(archive);
+    await sh(["buildah", ...this.storage, "pull", "-q", `docker-archive:${archive}`]);
+  }
+
+  async reset(): Promise<void> {
+    await sh(["buildah", ...this.storage, "rmi", "--all", "--force"], { allowFail: true });
+    for (const a of this.bases) await sh(["buildah", ...this.storage, "pull", "-q", `docker-archive:${a}`]);
+  }
+
+  build(req: BuildRequest): Promise<RunResult> {
+    // host network: buildah's RUN networking (netavark/CNI) is not set up here, and the others need none
+    const bud = ["buildah", ...this.storage, "bud", "--layers", "-q", "--network", "host", "-f", req.dockerfile, "-t", req.tag];
+    if (req.noCache) bud.push("--no-cache");
+    if (!req.ociDest) return timed([...bud, req.context]);
+    // buildah bud has no OCI-archive output; the export is a push to oci-archive after the build
+    const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+    const push = ["buildah", ...this.storage, "push", "-q", req.tag, `oci-archive:${req.ociDest}`];
+    return timed(["sh", "-c", `${[...bud, req.context].map(q).join(" ")} >/dev/null && ${push.map(q).join(" ")}`]);
+  }
+
+  async teardown(): Promise<void> {}
+}
