@@ -4,9 +4,9 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { makeFixture, runCli, ensureBuiltPackage, stripAnsi, REPO, type Fixture } from "./support.js";
 
 let fx: Fixture;
@@ -160,4 +160,30 @@ test("the packaged bin: `tsbuild [OPTIONS] CONTEXT` builds, -o - writes a tar to
   assert.equal(fail.status, 1);
   assert.match(fail.stderr, /ERROR: failed to solve: process "\/bin\/sh -c echo to-stdout/);
   assert.ok(existsSync(bin));
+});
+
+test("SIGINT cancels the build: the sandbox stops, CANCELED is shown and the exit code is 130", async () => {
+  ensureBuiltPackage();
+  const marker = `sigint-${process.pid}-${Date.now()}`;
+  const dir = join(fx.dir, "sigint");
+  mkdirSync(dir);
+  writeFileSync(join(dir, "Dockerfile"), `FROM busybox\nRUN echo ${marker} && sleep 30\n`);
+  const child = spawn(process.execPath, [join(REPO, "bin/tsbuild.js"), "build", "--progress=plain", dir], { env: { ...process.env, TSBUILD_ROOT: fx.root } });
+  let stderr = "";
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+    if (stderr.includes(` ${marker}\n`) && !child.killed) child.kill("SIGINT");
+  });
+  const code = await new Promise<number | null>((res) => child.on("close", (c) => res(c)));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /^#\d+ CANCELED$/m);
+  assert.match(stderr, /ERROR: build cancelled/);
+  const alive = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(marker);
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(alive, []);
 });
