@@ -4,7 +4,8 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join, resolve, relative } from "node:path";
+import { basename, isAbsolute, join, resolve, relative } from "node:path";
+import type { Writable } from "node:stream";
 import { openCacheIndex } from "../cache/cache-index.js";
 import { openStatCache } from "../cache/stat-cache.js";
 import { UsageError } from "../errors/index.js";
@@ -196,30 +197,37 @@ async function exportBuild(final: StepResult, config: ImageConfig, svc: BuildSer
     }
     return img;
   });
+  // BuildKit reports the manifest it exported or pushed; without one, the local store's.
+  let exported: BuiltManifest | undefined;
   const outputs: OutputSpec[] = (options.outputs ?? []).map((o) => (typeof o === "string" ? parseOutputSpec(o) : o));
   const octx: OutputContext = {
     svc,
     result: final,
-    exportImage: (c, m) => imageWith(c === "uncompressed" ? "none" : c, m),
+    exportImage: async (c, m) => {
+      const img = await imageWith(c === "uncompressed" ? "none" : c, m);
+      exported ??= img;
+      return img;
+    },
     names,
-    stdout: process.stdout,
+    stdout: (options.stdout ?? process.stdout) as Writable,
     insecureRegistries: [...(options.insecureRegistries ?? []), ...loadRegistrySettings(svc.root).insecure],
     ...(options.signal ? { signal: options.signal } : {}),
     ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
   };
   for (const o of outputs) await progress.internal(`exporting to ${o.type}${"dest" in o ? ` ${o.dest}` : ""}`, () => writeOutput(o, octx));
   if (options.push) await progress.internal("pushing layers", () => pushAll(names, octx));
-  if ((options as { load?: boolean }).load) await progress.internal("loading into docker", () => loadIntoDocker(octx));
+  if (options.load) await progress.internal("loading into docker", () => loadIntoDocker(octx));
+  const reported = exported ?? local;
   const metadata: Record<string, unknown> = {
-    "containerimage.config.digest": local.configDescriptor.digest,
-    "containerimage.descriptor": { ...local.descriptor, annotations: { "config.digest": local.configDescriptor.digest, "org.opencontainers.image.created": local.config.created } },
-    "containerimage.digest": local.descriptor.digest,
+    "containerimage.config.digest": reported.configDescriptor.digest,
+    "containerimage.descriptor": { ...reported.descriptor, annotations: { "config.digest": reported.configDescriptor.digest, "org.opencontainers.image.created": reported.config.created } },
+    "containerimage.digest": reported.descriptor.digest,
   };
   if (names.length) metadata["image.name"] = names.join(",");
   return {
-    digest: local.descriptor.digest,
-    configDigest: local.configDescriptor.digest,
-    descriptor: local.descriptor,
+    digest: reported.descriptor.digest,
+    configDigest: reported.configDescriptor.digest,
+    descriptor: reported.descriptor,
     platform: svc.platform,
     names,
     metadata,
@@ -233,8 +241,9 @@ function readDockerfile(options: BuildOptions, contextDir: string): { path?: str
   const candidates = options.file ? [resolve(options.file)] : [join(contextDir, "Dockerfile"), join(contextDir, "Containerfile")];
   for (const p of candidates) {
     if (existsSync(p)) {
-      const rel = relative(process.cwd(), p);
-      return { path: p, text: readFileSync(p, "utf8"), displayName: rel.startsWith("..") ? p : rel };
+      // Named as BuildKit names it: relative to the context, else by its base name.
+      const rel = relative(contextDir, p);
+      return { path: p, text: readFileSync(p, "utf8"), displayName: rel.startsWith("..") || isAbsolute(rel) ? basename(p) : rel };
     }
   }
   throw new UsageError(`failed to read dockerfile: open ${candidates[0]}: no such file or directory`);

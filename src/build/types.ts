@@ -54,6 +54,8 @@ export interface BuildOptions {
   memoryBytes?: number;
   cpus?: number;
   env?: NodeJS.ProcessEnv;
+  /** Where `--output …,dest=-` writes its tar; default process.stdout. */
+  stdout?: NodeJS.WritableStream;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }

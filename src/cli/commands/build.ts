@@ -1,6 +1,6 @@
 /** `tsbuild build [OPTIONS] CONTEXT`: the flags of `docker buildx build`, mapped onto build(). */
 import { readFileSync, existsSync, writeFileSync } from "node:fs";
-import { isAbsolute, join, relative } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { build, CancelledError, LogArchive, createRenderer, type BuildResult } from "../../index.js";
 import { BUILD_USAGE, parseBuildFlags, type BuildCliSettings } from "../build-flags.js";
 import { formatFailure, stepErrorOf } from "../error-report.js";
@@ -46,6 +46,13 @@ function onInterrupt(controller: AbortController, io: CliIo): () => void {
 }
 
 /** Annotations need the path from the repository root: GITHUB_WORKSPACE, else the cwd. */
+function dockerfileHostPath(s: ReturnType<typeof parseBuildFlags>, io: CliIo): string {
+  if (s.options.file && s.options.file !== "-") return resolve(io.cwd, s.options.file);
+  const context = resolve(io.cwd, s.options.context);
+  const containerfile = join(context, "Containerfile");
+  return !existsSync(join(context, "Dockerfile")) && existsSync(containerfile) ? containerfile : join(context, "Dockerfile");
+}
+
 function relativeToWorkspace(file: string, io: CliIo): string {
   if (!isAbsolute(file)) return file;
   const rel = relative(io.env.GITHUB_WORKSPACE || io.cwd, file);
@@ -77,6 +84,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   try {
     result = await build({
       ...s.options,
+      stdout: io.stdout,
       signal: controller.signal,
       onProgress: (status) => {
         logs.update(status);
@@ -105,7 +113,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     if (!clipped && !logPathShown) logs.discard();
     io.stderr.write(report.text);
     if (gha) {
-      const loc = report.location && { ...report.location, file: relativeToWorkspace(report.location.file, io) };
+      // Locations name the Dockerfile as BuildKit does (relative to the context); annotations need its path in the workspace.
+      const loc = report.location && { ...report.location, file: relativeToWorkspace(dockerfileHostPath(s, io), io) };
       const line = errorCommand(report.message, loc);
       (s.stdoutIsData || s.quiet ? io.stderr : io.stdout).write(line);
       appendStepSummary(io.env, summaryMarkdown({ dockerfile: dockerfileName, tags: s.options.tags ?? [], durationMs: Date.now() - started, error: report.message }));
