@@ -17,3 +17,15 @@ export { TtyRenderer, type TtyOptions, type TtyOutput } from "./progress/tty.js"
 export { RawJsonRenderer } from "./progress/rawjson.js";
 export { LogArchive } from "./progress/log-archive.js";
 export { createRenderer, resolveMode, type ProgressRenderer, type RendererMode, type RendererOptions } from "./progress/select.js";
+
+// What `tsbuild images|load|save|tag|rmi|push|du|prune|plan` do, for tools that manage a root too.
+export { resolveRoot } from "./internal/root.js";
+export { openImageStore, readImage, loadImageArchive, saveImage, normalizeImageName, familiarName, familiarRepository, parseImageName, isIndexMediaType } from "./image/index.js";
+export type { ImageStore, ImageRecord, LoadedImage, Descriptor, ImageConfig, Manifest } from "./image/index.js";
+export { parseReference, pushImage, pullImage } from "./registry/index.js";
+export type { TransferEvent, PulledImage, PushResult } from "./registry/index.js";
+export { computeUsage, pruneCache, formatSize, parseSize, parseDuration, humanDuration } from "./cache/index.js";
+export type { UsageEntry, PruneOptions } from "./cache/index.js";
+export { createSnapshotter } from "./exec/snapshot/index.js";
+export { formatPlatform, parsePlatform } from "./parser/platform.js";
+export { suggest } from "./parser/diagnostics.js";

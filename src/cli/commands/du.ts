@@ -1,8 +1,6 @@
 /** `tsbuild du`: disk usage of the build cache, like `docker buildx du`. */
 import { parseArgs } from "node:util";
-import { UsageError } from "../../errors/index.js";
-import { resolveRoot } from "../../internal/root.js";
-import { computeUsage, formatSize, humanDuration, type UsageEntry } from "../../cache/index.js";
+import { UsageError, resolveRoot, computeUsage, formatSize, humanDuration, type UsageEntry } from "../../index.js";
 import type { CliCommand, CliIo } from "../command.js";
 
 const usage = `Usage: tsbuild du [OPTIONS]

@@ -1,9 +1,7 @@
 /** `tsbuild images`: list the local image store as `docker images` does. */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { UsageError } from "../../errors/index.js";
-import { resolveRoot } from "../../internal/root.js";
-import { openImageStore, readImage, familiarRepository, parseImageName, isIndexMediaType } from "../../image/index.js";
+import { UsageError, resolveRoot, openImageStore, readImage, familiarRepository, parseImageName, isIndexMediaType } from "../../index.js";
 import type { CliCommand, CliIo } from "../command.js";
 
 const OPTIONS = {

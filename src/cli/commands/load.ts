@@ -2,8 +2,7 @@
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
-import { UsageError } from "../../errors/index.js";
-import { familiarName, loadImageArchive } from "../../image/index.js";
+import { UsageError, familiarName, loadImageArchive } from "../../index.js";
 import type { CliCommand } from "../command.js";
 import { parseOrUsage, rootFor } from "./images.js";
 

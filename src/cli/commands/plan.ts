@@ -3,9 +3,7 @@ import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { UsageError } from "../../errors/index.js";
-import { formatPlatform, parseDockerfile, parsePlatform, planBuild, planToJson, type BuildPlan } from "../../parser/index.js";
-import { suggest } from "../../parser/diagnostics.js";
+import { UsageError, formatPlatform, parseDockerfile, parsePlatform, planBuild, planToJson, type BuildPlan, suggest } from "../../index.js";
 import type { CliCommand, CliIo } from "../command.js";
 
 const OPTIONS = {

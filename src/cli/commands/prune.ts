@@ -1,10 +1,7 @@
 /** `tsbuild prune`: remove build cache, like `docker buildx prune`. */
 import { parseArgs } from "node:util";
-import { UsageError } from "../../errors/index.js";
-import { resolveRoot } from "../../internal/root.js";
-import { formatSize, parseDuration, parseSize, pruneCache, type PruneOptions } from "../../cache/index.js";
+import { UsageError, resolveRoot, formatSize, parseDuration, parseSize, pruneCache, type PruneOptions, createSnapshotter } from "../../index.js";
 import type { CliCommand, CliIo } from "../command.js";
-import { createSnapshotter } from "../../exec/snapshot/index.js";
 
 const usage = `Usage: tsbuild prune [OPTIONS]
 

@@ -1,9 +1,6 @@
 /** `tsbuild push NAME[:TAG]`: uploads an image from the local image store to its registry. */
 import { parseArgs } from "node:util";
-import { UsageError, TsbuildError } from "../../errors/index.js";
-import { resolveRoot } from "../../internal/root.js";
-import { openImageStore } from "../../image/image-store.js";
-import { parseReference, pushImage, type TransferEvent } from "../../registry/index.js";
+import { UsageError, TsbuildError, resolveRoot, openImageStore, parseReference, pushImage, type TransferEvent } from "../../index.js";
 import type { CliCommand, CliIo } from "../command.js";
 
 const usage = `Usage: tsbuild push [OPTIONS] NAME[:TAG]

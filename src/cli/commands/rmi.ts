@@ -1,7 +1,6 @@
 /** `tsbuild rmi`: remove image names from the store (blobs stay until pruned). */
 import { parseArgs } from "node:util";
-import { UsageError } from "../../errors/index.js";
-import { familiarName, openImageStore } from "../../image/index.js";
+import { UsageError, familiarName, openImageStore } from "../../index.js";
 import type { CliCommand } from "../command.js";
 import { parseOrUsage, rootFor } from "./images.js";
 

@@ -2,8 +2,7 @@
 import { resolve } from "node:path";
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
-import { UsageError } from "../../errors/index.js";
-import { saveImage } from "../../image/index.js";
+import { UsageError, saveImage } from "../../index.js";
 import type { CliCommand } from "../command.js";
 import { parseOrUsage, rootFor } from "./images.js";
 

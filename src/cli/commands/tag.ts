@@ -1,7 +1,6 @@
 /** `tsbuild tag`: give an image in the store another name. */
 import { parseArgs } from "node:util";
-import { UsageError } from "../../errors/index.js";
-import { openImageStore } from "../../image/index.js";
+import { UsageError, openImageStore } from "../../index.js";
 import type { CliCommand } from "../command.js";
 import { parseOrUsage, rootFor } from "./images.js";
 
