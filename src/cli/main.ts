@@ -1,4 +1,4 @@
-import { TsbuildError, UsageError, CancelledError, LocatedError, AggregateLocatedError } from "../index.js";
+import { TsbuildError, UsageError, CancelledError, LocatedError, AggregateLocatedError, suggest } from "../index.js";
 import type { CliCommand, CliIo } from "./command.js";
 
 /** Commands are loaded lazily so `tsbuild plan` does not pay for the image code. */
@@ -56,29 +56,9 @@ async function topLevelHelp(): Promise<string> {
   ].join("\n");
 }
 
-/** Suggests the closest known word, for "unknown command/flag" errors. */
+/** Suggests the closest known word, for "unknown command/flag" errors (the parser's matcher). */
 export function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDist = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestDist) [best, bestDist] = [c, d];
-  }
-  return bestDist <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
+  return suggest(word, candidates);
 }
 
 /** Prints a user error (no stack trace) and returns the exit code for it. */

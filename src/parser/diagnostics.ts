@@ -58,7 +58,7 @@ export function suggest(word: string, candidates: readonly string[]): string | u
     const d = editDistance(w, c.toLowerCase());
     if (d < bestDist) [best, bestDist] = [c, d];
   }
-  return bestDist <= Math.max(1, Math.min(3, Math.floor(word.length / 3))) ? best : undefined;
+  return bestDist <= Math.max(2, Math.min(3, Math.floor(word.length / 3))) ? best : undefined;
 }
 
 /** ` (did you mean X?)` or the empty string. */
