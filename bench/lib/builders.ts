@@ -144,10 +144,15 @@ export class BuildkitBuilder implements Builder {
   async build(req: BuildRequest): Promise<RunResult> {
     const args = [DOCKER, "build", "-q", "-f", req.dockerfile, "-t", req.tag];
     if (req.noCache) args.push("--no-cache");
-    if (req.ociDest) args.push("--output", `type=oci,dest=${req.ociDest}`);
     const pids = this.daemonPids();
     const cpu0 = pids.reduce((a, p) => a + procCpuS(p), 0);
-    const r = await timed([...args, req.context], { env: this.env });
+    // dockerd 20.10's embedded BuildKit has no oci exporter ("exporter oci is not supported"):
+    // its image export is the build into the image store plus `docker save` (a docker-archive)
+    const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+    const cmd = req.ociDest
+      ? ["sh", "-c", `${[...args, req.context].map(q).join(" ")} >/dev/null && ${[DOCKER, "save", "-o", req.ociDest, req.tag].map(q).join(" ")}`]
+      : [...args, req.context];
+    const r = await timed(cmd, { env: this.env });
     const cpu1 = pids.reduce((a, p) => a + procCpuS(p), 0);
     return { ...r, daemonCpuS: cpu1 - cpu0 };
   }
