@@ -76,6 +76,7 @@ test("FROM a registry image pulls it once, keeps it locally, and --push sends th
   assert.equal(inspect.status, 0, inspect.stderr);
   const info = JSON.parse(inspect.stdout) as { Layers: string[]; Digest: string };
   assert.equal(info.Layers.length, 3, "busybox layer + COPY + RUN");
+  assert.equal(info.Digest, first.digest, "the build reports the digest it pushed");
 
   // A second build with the registry stopped still works: nothing needs downloading.
   await reg.stop();
