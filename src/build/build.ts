@@ -71,7 +71,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     sshSockets: sshMap(options.ssh ?? [], env),
     ...(options.memoryBytes || options.cpus ? { resources: { ...(options.memoryBytes ? { memoryBytes: options.memoryBytes } : {}), ...(options.cpus ? { cpus: options.cpus } : {}) } } : {}),
     env,
-    stats: { steps: 0, cached: 0, misses: [] },
+    stats: { steps: 0, cached: 0, misses: [], log: [] },
     flattened: new Map(),
   };
   try {

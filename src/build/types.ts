@@ -62,10 +62,13 @@ export interface BuildOptions {
 
 /** Counts of the steps a build ran or took from cache, for benchmarks and summaries. */
 export interface BuildStats {
+  /** RUN, COPY, ADD and WORKDIR steps looked up in the cache (FROM not counted). */
   steps: number;
   cached: number;
   /** Each step that missed the cache and why. */
   misses: { name: string; reason: string }[];
+  /** Every step in the order it was looked up: cached, or the reason it ran. */
+  log: { name: string; cached: boolean; reason?: string }[];
 }
 
 export interface BuildResult {

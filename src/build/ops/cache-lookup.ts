@@ -11,6 +11,7 @@ export async function lookupCached(svc: BuildServices, step: Step, key: string, 
   svc.stats.steps++;
   const miss = (reason: string): CacheLookup<StepResult> => {
     svc.stats.misses.push({ name: step.name, reason });
+    svc.stats.log.push({ name: step.name, cached: false, reason });
     return { hit: false, reason };
   };
   if (svc.noCache) return miss("--no-cache");
@@ -20,6 +21,7 @@ export async function lookupCached(svc: BuildServices, step: Step, key: string, 
     svc.cacheIndex.touch(key);
     svc.cacheIndex.setLastForStep(step.stepId, key);
     svc.stats.cached++;
+    svc.stats.log.push({ name: step.name, cached: true });
     return { hit: true, result: { key, snapshot: record.snapshot, layers: [...parent.layers, { snapshot: record.snapshot }], createdAt: record.createdAt } };
   }
   const prevKey = svc.cacheIndex.lastForStep(step.stepId);

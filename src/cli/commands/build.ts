@@ -78,7 +78,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   const controller = new AbortController();
   const restore = onInterrupt(controller, io);
   const started = Date.now();
-  const cachedSteps: string[] = [];
   const dockerfileName = s.dockerfileFromStdin ? "-" : s.options.file ?? "Dockerfile";
   let result: BuildResult;
   try {
@@ -88,7 +87,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       signal: controller.signal,
       onProgress: (status) => {
         logs.update(status);
-        for (const v of status.vertexes) if (v.cached && v.completed && !v.digest.startsWith("internal:")) cachedSteps.push(v.name);
         renderer.update(status);
       },
     });
@@ -126,7 +124,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   if (!logPathShown) logs.discard();
   if (s.iidfile) writeFileSync(s.iidfile, result.configDigest);
   if (s.metadataFile) writeFileSync(s.metadataFile, JSON.stringify(result.metadata, null, 2) + "\n");
-  if (s.explainCache) io.stderr.write(explainCache(result, cachedSteps));
+  if (s.explainCache) io.stderr.write(explainCache(result));
   for (const w of result.warnings) io.stderr.write(`WARNING: ${w}\n`);
   if (gha) appendStepSummary(io.env, summaryMarkdown({ dockerfile: dockerfileName, tags: s.options.tags ?? [], durationMs: Date.now() - started, result }));
   if (s.quiet && !s.stdoutIsData) io.stdout.write(`${result.configDigest}\n`);
