@@ -5,7 +5,7 @@
  * 0755, and no write ever passes through a symlink found in the destination below the resolved
  * destination path.
  */
-import { chmod, copyFile, link, lchown, lstat, lutimes, mkdir, mkdtemp, rm, stat, symlink, unlink, utimes } from "node:fs/promises";
+import { chmod, copyFile, link, lchown, lstat, lutimes, mkdir, mkdtemp, rm, stat, symlink, unlink, utimes } from "./fs-sync.js";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative } from "node:path";
 import { cleanPath } from "../../parser/dockerignore/index.js";

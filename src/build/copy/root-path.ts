@@ -3,7 +3,7 @@
  * `RootPath`): symlinks are followed, absolute link targets start at the root, and `..` never
  * climbs above it. Missing components are kept as written.
  */
-import { lstat, readlink } from "node:fs/promises";
+import { lstat, readlink } from "./fs-sync.js";
 import { join } from "node:path";
 
 const MAX_LINKS = 255;

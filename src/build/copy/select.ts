@@ -4,7 +4,7 @@
  * is listed with its metadata, minus `--exclude`d paths. The cache layer checksums this list and
  * copySources writes exactly it.
  */
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { lstat, readdir, readlink } from "./fs-sync.js";
 import { join, posix, relative } from "node:path";
 import type { Stats, BigIntStats } from "node:fs";
 import { cleanPath, compilePatterns, type MatchInfo, type PatternMatcher } from "../../parser/dockerignore/index.js";

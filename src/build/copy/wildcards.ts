@@ -3,7 +3,7 @@
  * a wildcard; the part before is resolved in the root, the rest is matched with Go's
  * `filepath.Match` against paths below it. A matching directory is taken whole.
  */
-import { readdir } from "node:fs/promises";
+import { readdir } from "./fs-sync.js";
 import { join } from "node:path";
 import { filepathMatch } from "../../parser/dockerignore/index.js";
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Bundles the CLI into one file (dist/tsbuild.mjs) for bin/tsbuild.js: loading one module
+// instead of ~150 cuts start-up from 0.13 s to 0.10 s here, which every no-op rebuild pays.
+// npm packages stay external (the BLAKE3 binding is native).
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+const root = join(fileURLToPath(import.meta.url), "..", "..");
+await build({
+  entryPoints: [join(root, "src/cli/main.ts")],
+  outfile: join(root, "dist/tsbuild.mjs"),
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  packages: "external",
+  sourcemap: true,
+  logLevel: "warning",
+});

@@ -1,0 +1,54 @@
+/**
+ * The file operations COPY uses, with the promise API's shape but the synchronous calls inside.
+ * A COPY touches tens of thousands of small files; going through libuv's 4-thread pool made the
+ * main thread idle most of the time (large-context bench: 14 s of a 16 s build, 80 % idle in
+ * the profile), while the sync calls run back to back (see shared notes §4: 5× faster walks).
+ */
+import * as fs from "node:fs";
+import type { BigIntStats, MakeDirectoryOptions, Stats } from "node:fs";
+
+export async function lstat(path: string): Promise<Stats>;
+export async function lstat(path: string, opts: { bigint: true }): Promise<BigIntStats>;
+export async function lstat(path: string, opts?: { bigint: true }): Promise<Stats | BigIntStats> {
+  return opts?.bigint ? fs.lstatSync(path, { bigint: true }) : fs.lstatSync(path);
+}
+export async function stat(path: string): Promise<Stats> {
+  return fs.statSync(path);
+}
+export async function readdir(path: string): Promise<string[]>;
+export async function readdir(path: string, opts: { withFileTypes: true }): Promise<fs.Dirent[]>;
+export async function readdir(path: string, opts?: { withFileTypes: true }): Promise<string[] | fs.Dirent[]> {
+  return opts?.withFileTypes ? fs.readdirSync(path, { withFileTypes: true }) : fs.readdirSync(path);
+}
+export async function readlink(path: string): Promise<string> {
+  return fs.readlinkSync(path);
+}
+export async function mkdir(path: string, opts?: MakeDirectoryOptions): Promise<void> {
+  fs.mkdirSync(path, opts);
+}
+export async function chmod(path: string, mode: number): Promise<void> {
+  fs.chmodSync(path, mode);
+}
+export async function lchown(path: string, uid: number, gid: number): Promise<void> {
+  fs.lchownSync(path, uid, gid);
+}
+export async function lutimes(path: string, atime: number, mtime: number): Promise<void> {
+  fs.lutimesSync(path, atime, mtime);
+}
+export async function utimes(path: string, atime: number, mtime: number): Promise<void> {
+  fs.utimesSync(path, atime, mtime);
+}
+export async function symlink(target: string, path: string): Promise<void> {
+  fs.symlinkSync(target, path);
+}
+export async function link(existing: string, path: string): Promise<void> {
+  fs.linkSync(existing, path);
+}
+export async function unlink(path: string): Promise<void> {
+  fs.unlinkSync(path);
+}
+/** Copies file data. (COPYFILE_FICLONE made it 4.5× slower on ext4, which cannot reflink: measured 1.9 s vs 0.42 s for 5,000 files.) */
+export async function copyFile(src: string, dest: string): Promise<void> {
+  fs.copyFileSync(src, dest);
+}
+export { mkdtemp, rm } from "node:fs/promises";
