@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildManifest, type BuiltManifest } from "../image/manifest.js";
 import { withSourceDateEpoch, withCreated } from "../image/config.js";
-import { writeLayer } from "../image/layer/index.js";
+import { FsUtil, writeLayer } from "../image/layer/index.js";
 import type { Descriptor, Digest, Image, ImageConfig, MediaTypes } from "../image/types.js";
 import { writeFileAtomic } from "../internal/atomic-write.js";
 import { ROOT_DIRS } from "../internal/root.js";
@@ -30,16 +30,22 @@ export interface AssembleOptions {
 export async function assembleImage(svc: BuildServices, result: StepResult, stageConfig: ImageConfig, opts: AssembleOptions): Promise<BuiltManifest> {
   const layers: Descriptor[] = [];
   const diffIds: Digest[] = [];
-  for (const l of result.layers) {
-    // Base image layers keep their blobs as pulled, whatever compression they use.
-    if (l.base) {
-      layers.push(l.base.descriptor);
-      diffIds.push(l.base.diffId);
-      continue;
+  // One fsutil process reads the xattrs of every layer packed here (a spawn per layer adds up).
+  let fsutil: FsUtil | undefined;
+  try {
+    for (const l of result.layers) {
+      // Base image layers keep their blobs as pulled, whatever compression they use.
+      if (l.base) {
+        layers.push(l.base.descriptor);
+        diffIds.push(l.base.diffId);
+        continue;
+      }
+      const packed = await packSnapshot(svc, l.snapshot, opts, () => (fsutil ??= new FsUtil()));
+      layers.push(packed.descriptor);
+      diffIds.push(packed.diffId);
     }
-    const packed = await packSnapshot(svc, l.snapshot, opts);
-    layers.push(packed.descriptor);
-    diffIds.push(packed.diffId);
+  } finally {
+    await fsutil?.close();
   }
   const historyBefore = stageConfig.history ?? [];
   let config: ImageConfig = {
@@ -62,7 +68,7 @@ interface PackedLayer {
 }
 
 /** The layer blob of a snapshot, packed at most once per compression (and SOURCE_DATE_EPOCH). */
-async function packSnapshot(svc: BuildServices, snapshot: string, opts: AssembleOptions): Promise<PackedLayer> {
+async function packSnapshot(svc: BuildServices, snapshot: string, opts: AssembleOptions, fsutil: () => FsUtil): Promise<PackedLayer> {
   const memo = join(svc.root, ROOT_DIRS.cache, "layers", `${snapshot}.${opts.compression}${opts.sourceDateEpoch !== undefined ? `.sde${opts.sourceDateEpoch}` : ""}.${opts.mediaTypes}.json`);
   if (existsSync(memo)) {
     const known = JSON.parse(readFileSync(memo, "utf8")) as PackedLayer;
@@ -76,6 +82,7 @@ async function packSnapshot(svc: BuildServices, snapshot: string, opts: Assemble
     store: svc.store,
     compression: opts.compression,
     mediaTypes: opts.mediaTypes,
+    fsutil: fsutil(),
     ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
   });
   const packed: PackedLayer = { descriptor: written.descriptor, diffId: written.diffId };

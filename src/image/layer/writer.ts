@@ -24,6 +24,8 @@ export interface WriteLayerOptions {
   /** Clamp every mtime to at most this many seconds since the epoch. */
   sourceDateEpoch?: number;
   mediaTypes?: "oci" | "docker";
+  /** A running fsutil to ask for xattrs; by default one is started (and stopped) per layer. */
+  fsutil?: FsUtil;
 }
 
 export interface WrittenLayer {
@@ -40,7 +42,7 @@ export async function writeLayer(dir: string, opts: WriteLayerOptions): Promise<
   const mediaType = layerMediaType(compression, opts.mediaTypes ?? "oci");
   const ctx: EntryContext = {
     sourceDateEpoch: opts.sourceDateEpoch,
-    xattrs: await readXattrs(dir),
+    xattrs: await readXattrs(dir, opts.fsutil),
     inodes: new Map(),
   };
   const diffHash = createHash("sha256");
@@ -65,8 +67,8 @@ export async function writeLayer(dir: string, opts: WriteLayerOptions): Promise<
 }
 
 /** One fsutil process reads every xattr of the tree. */
-async function readXattrs(dir: string): Promise<Map<string, Map<string, Buffer>>> {
-  const fsutil = new FsUtil();
+async function readXattrs(dir: string, shared?: FsUtil): Promise<Map<string, Map<string, Buffer>>> {
+  const fsutil = shared ?? new FsUtil();
   try {
     const out = new Map<string, Map<string, Buffer>>();
     for (const r of await fsutil.lxattrs(dir)) {
@@ -76,7 +78,7 @@ async function readXattrs(dir: string): Promise<Map<string, Map<string, Buffer>>
     }
     return out;
   } finally {
-    await fsutil.close();
+    if (!shared) await fsutil.close();
   }
 }
 
