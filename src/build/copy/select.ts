@@ -161,6 +161,8 @@ async function entryFrom(path: string, hostPath: string, st: BigIntStats, keepOw
     gid: keepOwnership ? Number(st.gid) : 0,
     mtimeNs: st.mtimeNs,
     atimeNs: st.atimeNs,
+    ctimeNs: st.ctimeNs,
+    fullMode: Number(st.mode),
     dev: Number(st.dev),
     ino: Number(st.ino),
     nlink: Number(st.nlink),

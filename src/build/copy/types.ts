@@ -15,6 +15,9 @@ export interface FileEntry {
   gid: number;
   mtimeNs: bigint;
   atimeNs: bigint;
+  /** Change time and the full st_mode (type bits too): what the cache's stat cache compares. */
+  ctimeNs: bigint;
+  fullMode: number;
   /** Symlink target, for `symlink` entries. */
   linkTarget?: string;
   /** Device and inode, to keep hard links together; `nlink` > 1 when the file has several names. */

@@ -8,7 +8,7 @@ import { join, posix } from "node:path";
 import { computeCacheKey, type StepDescription } from "../../cache/cache-key.js";
 import { capPaths, type StepInputs } from "../../cache/cache-index.js";
 import { checksumContext } from "../../cache/context-checksum.js";
-import { statEntry, type ContextEntry } from "../../cache/walk-context.js";
+import type { ContextEntry } from "../../cache/walk-context.js";
 import { StepError, TsbuildError } from "../../errors/index.js";
 import type { Vertex } from "../../solver/types.js";
 import { copySources, selectSources, fetchUrlSource, type SelectedSource } from "../copy/index.js";
@@ -95,9 +95,11 @@ async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResul
   const entries: ContextEntry[] = [];
   for (const sel of selection) {
     for (const f of sel.files) {
-      const rel = f.path ? `${sel.path}/${f.path}` : sel.path;
-      const e = statEntry(srcRoot, rel.replace(/^\/+/, ""));
-      entries.push({ ...e, uid: chown?.uid ?? f.uid, gid: chown?.gid ?? f.gid });
+      const rel = (f.path ? `${sel.path}/${f.path}` : sel.path).replace(/^\/+/, "");
+      // The selection's own lstat, with the ownership the copy will give (never a second lstat).
+      const e: ContextEntry = { path: rel, type: f.type, mode: f.fullMode, size: f.size, uid: chown?.uid ?? f.uid, gid: chown?.gid ?? f.gid, mtimeNs: f.mtimeNs, ctimeNs: f.ctimeNs, ino: BigInt(f.ino) };
+      if (f.linkTarget !== undefined) e.linkTarget = f.linkTarget;
+      entries.push(e);
     }
   }
   const sum = checksumContext(srcRoot, entries, srcRoot === svc.contextDir ? { statCache: svc.statCache } : {});
