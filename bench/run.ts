@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { makeBusyboxImage } from "../fixtures/make-base-images.js";
 import { BuildahBuilder, BuildkitBuilder, TsbuildBuilder, type Builder, type BuilderName } from "./lib/builders.js";
 import { median, sh, type RunResult } from "./lib/measure.js";
-import { markdown, ratio, svg, type Cell, type Results, type Row, type TargetCheck } from "./lib/report.js";
+import { markdown, parsePlainSteps, ratio, svg, type Cell, type Results, type Row, type TargetCheck } from "./lib/report.js";
 import { ALL_SCENARIOS, EXPORT_LAYER_MIB, type PreparedScenario, type Scenario, type Variant } from "./lib/scenarios.js";
 import { realPackages } from "./lib/real-packages.js";
 import { summariseProfile } from "./profile-summary.js";
@@ -128,9 +128,9 @@ async function main(): Promise<void> {
   const busybox = await busyboxArchive(work);
   for (const b of builders) {
     await b.setup(work);
-    await b.loadBase(busybox);
+    await b.loadBase(busybox, "busybox:latest");
   }
-  const tsbuildMode = tsbuild.usesCli() ? "the real CLI (`node …/tsbuild-entry.js build` → src/cli/main.ts)" : "library runner (bench/tsbuild-entry.ts → build(); the CLI build command was not there yet)";
+  const tsbuildMode = tsbuild.mode;
   log(`tsbuild timed as ${tsbuildMode}`);
 
   const results: Results = {
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
           save();
           continue;
         }
-        for (const b of builders) await b.loadBase(base.archive);
+        for (const b of builders) await b.loadBase(base.archive, base.name);
       }
       const t0 = performance.now();
       const prepared = sc.prepare(work);
@@ -178,6 +178,13 @@ async function main(): Promise<void> {
             const prof = await profileVariant(tsbuild, sc, v, prepared, work, runs);
             if (prof) results.profiles.push(prof);
           }
+        }
+        // rows without a target are profiled too when tsbuild is slower than BuildKit
+        const q = ratio(row, "buildkit");
+        const hasTarget = TARGETS.some((d) => d.scenario === sc.name && d.variant === v.name);
+        if (!hasTarget && q !== null && q > 1 && !values["no-profile"]) {
+          const prof = await profileVariant(tsbuild, sc, v, prepared, work, runs);
+          if (prof) results.profiles.push(prof);
         }
         save();
       }
@@ -252,7 +259,16 @@ async function profileVariant(t: TsbuildBuilder, sc: Scenario, v: Variant, p: Pr
   const biggest = files.sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0]!;
   const { totalMs, rows } = summariseProfile(join(dir, biggest), 12);
   log(`profiled ${sc.name}/${v.name}: ${r.wallS.toFixed(2)} s wall; top: ${rows.slice(0, 3).map((x) => `${x.fn} ${x.selfMs.toFixed(0)} ms`).join(", ")}`);
-  return { scenario: sc.name, variant: v.name, totalMs, file: `bench/results/tmp/profiles/${sc.name}-${v.name}/${biggest}`, top: rows };
+  return {
+    scenario: sc.name,
+    variant: v.name,
+    wallS: r.wallS,
+    totalMs,
+    file: `bench/results/tmp/profiles/${sc.name}-${v.name}/${biggest}`,
+    top: rows,
+    steps: parsePlainSteps(r.stderr).slice(0, 8),
+    children: r.children ?? [],
+  };
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,7 @@
  * build`, a private dockerd the bench starts) and buildah (`buildah bud --layers`, private storage).
  */
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { procCpuS, sh, timed, type RunResult } from "./measure.js";
@@ -25,8 +25,11 @@ export interface Builder {
   /** Undefined when usable, else why not. */
   unavailable(): Promise<string | undefined>;
   setup(work: string): Promise<void>;
-  /** Makes a base image (docker-archive tar) available, also after later resets. */
-  loadBase(archive: string): Promise<void>;
+  /**
+   * Makes a base image (docker-archive tar holding `name`) available, also after later resets,
+   * unpacked the way the builder keeps it (dockerd and buildah unpack at load time).
+   */
+  loadBase(archive: string, name: string): Promise<void>;
   /** Back to the cold state: no cache, no built images, only the base images. */
   reset(): Promise<void>;
   build(req: BuildRequest, opts?: { cpuProfDir?: string }): Promise<RunResult>;
@@ -46,22 +49,48 @@ export class TsbuildBuilder implements Builder {
     return existsSync(join(REPO, "native", "build", "tsbuild-helper")) ? undefined : "native helper not built (npm install)";
   }
 
-  /** Compiles the repo (tsc, errors in others' files tolerated) into bench/results/tmp/dist. */
+  /**
+   * Builds a private copy of the CLI from the working tree, the way `npm run build` makes bin/:
+   * esbuild bundles src/cli/main.ts as scripts/bundle-cli.mjs does, into bench/results/tmp/cli
+   * (untracked), with a two-line bin like bin/tsbuild.js. Without the bundler (older trees), tsc
+   * compiles into bench/results/tmp/dist and bench/tsbuild-entry.ts is the bin.
+   */
   async setup(work: string): Promise<void> {
-    const dist = join(REPO, "bench", "results", "tmp", "dist");
-    await sh([join(REPO, "node_modules", ".bin", "tsc"), "-p", join(REPO, "tsconfig.json"), "--outDir", dist, "--declaration", "false", "--sourceMap", "false"], { allowFail: true });
-    this.entry = join(dist, "bench", "tsbuild-entry.js");
-    if (!existsSync(this.entry)) throw new Error(`tsc did not produce ${this.entry}`);
+    const tmp = join(REPO, "bench", "results", "tmp");
+    if (existsSync(join(REPO, "scripts", "bundle-cli.mjs")) && existsSync(join(REPO, "node_modules", "esbuild"))) {
+      const cli = join(tmp, "cli");
+      mkdirSync(cli, { recursive: true });
+      const { build } = (await import("esbuild")) as { build: (o: Record<string, unknown>) => Promise<unknown> };
+      await build({
+        entryPoints: [join(REPO, "src", "cli", "main.ts")],
+        outfile: join(cli, "tsbuild.mjs"),
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        packages: "external",
+        logLevel: "warning",
+      });
+      writeFileSync(join(cli, "tsbuild.js"), 'import { main } from "./tsbuild.mjs";\n\nprocess.exitCode = await main(process.argv.slice(2));\n');
+      this.entry = join(cli, "tsbuild.js");
+      this.mode = "the real CLI, bundled like bin/tsbuild.js (`node tsbuild.js build …`)";
+    } else {
+      const dist = join(tmp, "dist");
+      await sh([join(REPO, "node_modules", ".bin", "tsc"), "-p", join(REPO, "tsconfig.json"), "--outDir", dist, "--declaration", "false", "--sourceMap", "false"], { allowFail: true });
+      this.entry = join(dist, "bench", "tsbuild-entry.js");
+      if (!existsSync(this.entry)) throw new Error(`tsc did not produce ${this.entry}`);
+      this.mode = existsSync(join(dist, "src", "cli", "commands", "build.js"))
+        ? "the real CLI, unbundled tsc output (bench/tsbuild-entry.ts → src/cli/main.ts)"
+        : "library runner (bench/tsbuild-entry.ts → build(); no CLI build command yet)";
+    }
     this.template = join(work, "tsbuild-template");
     this.root = join(work, "tsbuild-root");
     rmSync(this.template, { recursive: true, force: true });
     mkdirSync(this.template, { recursive: true });
   }
 
-  /** True when the real `tsbuild build` CLI command is what gets timed. */
-  usesCli(): boolean {
-    return existsSync(join(REPO, "bench", "results", "tmp", "dist", "src", "cli", "commands", "build.js"));
-  }
+  /** What process is timed. */
+  mode = "";
 
   private env(root: string): NodeJS.ProcessEnv {
     return {
@@ -73,22 +102,33 @@ export class TsbuildBuilder implements Builder {
     };
   }
 
-  async loadBase(archive: string): Promise<void> {
+  /**
+   * `tsbuild load` keeps only the blobs and unpacks on first use; dockerd and buildah unpack at
+   * load time. So that a cold run costs the same for all three, the template root also gets a
+   * throw-away build (`FROM name` + `RUN true`) that unpacks the base's layers into its snapshots.
+   */
+  async loadBase(archive: string, name: string): Promise<void> {
     this.bases.push(archive);
-    await sh(["node", this.entry, "load", "-q", "-i", archive], { env: this.env(this.template) });
+    const env = this.env(this.template);
+    await sh(["node", this.entry, "load", "-q", "-i", archive], { env });
+    const dir = join(this.template, "..", "tsbuild-unpack-ctx");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "Dockerfile"), `FROM ${name}\nRUN true\n`);
+    await sh(["node", this.entry, "build", "--progress", "quiet", dir], { env });
   }
 
   async reset(): Promise<void> {
     rmSync(this.root, { recursive: true, force: true });
-    cpSync(this.template, this.root, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    await sh(["cp", "-a", this.template, this.root]); // device nodes and xattrs too (unpacked bases)
   }
 
+  /** With `cpuProfDir`: under `node --cpu-prof`, `--progress plain`, child CPU sampled (the profiling run). */
   build(req: BuildRequest, opts: { cpuProfDir?: string } = {}): Promise<RunResult> {
     const node = opts.cpuProfDir ? ["node", "--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : ["node"];
-    const args = ["build", "--progress", "quiet", "-f", req.dockerfile, "-t", req.tag];
+    const args = ["build", "--progress", opts.cpuProfDir ? "plain" : "quiet", "-f", req.dockerfile, "-t", req.tag];
     if (req.noCache) args.push("--no-cache");
     if (req.ociDest) args.push("-o", `type=oci,dest=${req.ociDest}`);
-    return timed([...node, this.entry, ...args, req.context], { env: this.env(this.root) });
+    return timed([...node, this.entry, ...args, req.context], { env: this.env(this.root), sampleChildren: opts.cpuProfDir !== undefined });
   }
 
   async teardown(): Promise<void> {}
@@ -130,7 +170,7 @@ export class BuildkitBuilder implements Builder {
     return pids.filter((p) => p > 0);
   }
 
-  async loadBase(archive: string): Promise<void> {
+  async loadBase(archive: string, _name: string): Promise<void> {
     await sh([DOCKER, "load", "-q", "-i", archive], { env: this.env });
   }
 
@@ -181,7 +221,7 @@ export class BuildahBuilder implements Builder {
     this.storage = ["--root", join(work, "buildah", "root"), "--runroot", join(work, "buildah", "run"), "--storage-driver", "overlay"];
   }
 
-  async loadBase(archive: string): Promise<void> {
+  async loadBase(archive: string, _name: string): Promise<void> {
     this.bases.push(archive);
     await sh(["buildah", ...this.storage, "pull", "-q", `docker-archive:${archive}`]);
   }

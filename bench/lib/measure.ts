@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ChildSampler, type ChildCpu } from "./children.js";
 
 export interface Sample {
   wallS: number;
@@ -21,9 +22,11 @@ export interface RunResult extends Sample {
   code: number;
   stdout: string;
   stderr: string;
+  /** CPU by child command, when sampled. */
+  children?: ChildCpu[];
 }
 
-export async function timed(cmd: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutS?: number } = {}): Promise<RunResult> {
+export async function timed(cmd: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutS?: number; sampleChildren?: boolean } = {}): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), "tsbuild-bench-time-"));
   const out = join(dir, "time");
   try {
@@ -32,6 +35,8 @@ export async function timed(cmd: string[], opts: { env?: NodeJS.ProcessEnv; cwd?
       cwd: opts.cwd,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    const sampler = opts.sampleChildren && child.pid ? new ChildSampler(child.pid) : undefined;
+    sampler?.start();
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20000)));
@@ -39,10 +44,11 @@ export async function timed(cmd: string[], opts: { env?: NodeJS.ProcessEnv; cwd?
     const timer = setTimeout(() => child.kill("SIGKILL"), (opts.timeoutS ?? 1800) * 1000);
     const code = await new Promise<number>((res) => child.on("close", (c) => res(c ?? 1)));
     clearTimeout(timer);
+    const children = sampler?.stop();
     const lines = readFileSync(out, "utf8").trim().split("\n");
     const last = lines[lines.length - 1]!.split(" ").map(Number);
     const [e, u, s, m] = last as [number, number, number, number];
-    return { code, stdout, stderr, wallS: e, cpuS: u + s, rssMiB: m / 1024 };
+    return { code, stdout, stderr, wallS: e, cpuS: u + s, rssMiB: m / 1024, ...(children ? { children } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,11 +14,12 @@ export const realPackages: Scenario = {
   summary: "Debian minbase (mmdebstrap) + apt-get install jq tree file + COPY of a 200-file app: cold, no-op",
   async bases(work) {
     const archive = join(work, "bases", "debian.tar");
-    if (existsSync(archive)) return { archive };
+    const name = "bench-base/debian:bookworm";
+    if (existsSync(archive)) return { archive, name };
     const why = mmdebstrapUnavailable();
     if (why) return { skip: why };
     try {
-      return { archive: (await makeDebianBase({ outDir: join(work, "bases") })).archive };
+      return { archive: (await makeDebianBase({ outDir: join(work, "bases") })).archive, name };
     } catch (err) {
       return { skip: `make-debian-base failed: ${(err as Error).message.slice(0, 300)}` };
     }

@@ -31,6 +31,34 @@ export interface TargetCheck {
   by?: string;
 }
 
+export interface Profile {
+  scenario: string;
+  variant: string;
+  wallS: number;
+  totalMs: number;
+  file: string;
+  top: SelfTime[];
+  /** The slowest steps, from `--progress plain`. */
+  steps: { name: string; s: number }[];
+  /** CPU by process command in the tsbuild process tree (sampled from /proc). */
+  children: { command: string; processes: number; cpuS: number }[];
+}
+
+/** Step names and durations from BuildKit-style plain progress (`#N name` … `#N DONE 1.2s`). */
+export function parsePlainSteps(text: string): { name: string; s: number }[] {
+  const names = new Map<string, string>();
+  const out: { name: string; s: number }[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^#(\d+) (.*)$/.exec(line);
+    if (!m) continue;
+    const [, id, rest] = m as unknown as [string, string, string];
+    if (!names.has(id)) names.set(id, rest);
+    const done = /^(?:DONE|CACHED|ERROR) ?([\d.]+)?s?/.exec(rest);
+    if (done && names.get(id) !== rest) out.push({ name: names.get(id)!, s: Number(done[1] ?? 0) });
+  }
+  return out.sort((a, b) => b.s - a.s);
+}
+
 export interface Results {
   date: string;
   commit: string;
@@ -41,7 +69,7 @@ export interface Results {
   skipped: { scenario: string; reason: string }[];
   rows: Row[];
   targets: TargetCheck[];
-  profiles: { scenario: string; variant: string; totalMs: number; file: string; top: SelfTime[] }[];
+  profiles: Profile[];
   notes: string[];
 }
 
@@ -98,7 +126,9 @@ export function markdown(r: Results): string {
   if (r.profiles.length) {
     out.push("", "## Where the time goes (tsbuild, `node --cpu-prof`, top self time)", "");
     for (const p of r.profiles) {
-      out.push(`### ${p.scenario} / ${p.variant} — ${p.totalMs.toFixed(0)} ms on the main thread (${p.file})`, "");
+      out.push(`### ${p.scenario} / ${p.variant} — profiled run ${p.wallS.toFixed(2)} s wall, ${p.totalMs.toFixed(0)} ms on the main thread (${p.file})`, "");
+      if (p.steps.length) out.push(`Slowest steps: ${p.steps.slice(0, 5).map((x) => `${x.name.replace(/\|/g, "\\|").slice(0, 60)} ${x.s.toFixed(1)} s`).join("; ")}.`, "");
+      if (p.children.length) out.push(`CPU by process: ${p.children.slice(0, 6).map((c) => `${c.command} ×${c.processes} ${c.cpuS.toFixed(2)} s`).join("; ")}.`, "");
       out.push("| self ms | % | function | where |", "| ---: | ---: | --- | --- |");
       for (const t of p.top) out.push(`| ${t.selfMs.toFixed(1)} | ${t.pct.toFixed(1)} | ${t.fn.replace(/\|/g, "\\|")} | ${t.where} |`);
       out.push("");

@@ -30,7 +30,7 @@ export interface Scenario {
   name: string;
   summary: string;
   /** Extra base images (docker-archive tars) it needs, made by `bases`. */
-  bases?: (work: string) => Promise<{ archive: string } | { skip: string }>;
+  bases?: (work: string) => Promise<{ archive: string; name: string } | { skip: string }>;
   prepare(work: string): PreparedScenario;
   variants(p: PreparedScenario): Variant[];
 }
