@@ -7,7 +7,8 @@ import type { CacheLookup } from "../../solver/types.js";
 import type { BuildServices, StepResult } from "../services.js";
 import type { Step } from "../steps.js";
 
-export async function lookupCached(svc: BuildServices, step: Step, key: string, parent: StepResult, inputs: StepInputs): Promise<CacheLookup<StepResult>> {
+/** `inputs` may be a function: it is only needed to explain a miss, so a hit never builds it. */
+export async function lookupCached(svc: BuildServices, step: Step, key: string, parent: StepResult, inputs: StepInputs | (() => StepInputs)): Promise<CacheLookup<StepResult>> {
   svc.stats.steps++;
   const miss = (reason: string): CacheLookup<StepResult> => {
     svc.stats.misses.push({ name: step.name, reason });
@@ -26,10 +27,10 @@ export async function lookupCached(svc: BuildServices, step: Step, key: string, 
   }
   const prevKey = svc.cacheIndex.lastForStep(step.stepId);
   const previous = prevKey === undefined ? undefined : svc.cacheIndex.get(prevKey);
-  return miss(explainMiss(previous, { inputs, parentKey: parent.key }, parent.ran === true));
+  return miss(explainMiss(previous, { inputs: typeof inputs === "function" ? inputs() : inputs, parentKey: parent.key }, parent.ran === true));
 }
 
-export async function recordResult(svc: BuildServices, step: Step, key: string, parent: StepResult, snapshot: string, inputs: StepInputs): Promise<StepResult> {
+export async function recordResult(svc: BuildServices, step: Step, key: string, parent: StepResult, snapshot: string, inputs: StepInputs | (() => StepInputs)): Promise<StepResult> {
   const now = Date.now();
   svc.cacheIndex.put({
     key,
@@ -37,7 +38,7 @@ export async function recordResult(svc: BuildServices, step: Step, key: string, 
     size: diskUsage(await svc.snapshotter.diffDir(snapshot)),
     createdAt: now,
     lastUsedAt: now,
-    step: { kind: step.kind, description: step.name, parentKey: parent.key, inputs },
+    step: { kind: step.kind, description: step.name, parentKey: parent.key, inputs: typeof inputs === "function" ? inputs() : inputs },
   });
   svc.cacheIndex.setLastForStep(step.stepId, key);
   return { key, snapshot, layers: [...parent.layers, { snapshot }], createdAt: now, ran: true };

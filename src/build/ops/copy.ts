@@ -24,7 +24,8 @@ interface Resolved {
   srcRoot: string;
   selection: SelectedSource[];
   chown?: { uid: number; gid: number };
-  inputs: StepInputs;
+  /** Built only when a miss must be explained or a result recorded (10k path digests are not free). */
+  inputs: () => StepInputs;
 }
 
 export function copyVertex(step: CopyStep, parentId: string, sourceId: string | undefined, svc: BuildServices): Vertex<StepResult> {
@@ -116,13 +117,12 @@ async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResul
     ...(step.isAdd ? { unpack: step.unpack !== false } : {}),
     sources: [{ fromKey: fromContext ? null : source!.key, paths: step.sources, checksum: sum.checksum }],
   };
-  const capped = capPaths(sum.paths);
-  const inputs: StepInputs = {
+  const inputs = (): StepInputs => ({
     sources: step.sources,
     checksum: sum.checksum,
-    ...capped,
+    ...capPaths(sum.paths),
     other: { dest: step.dest, workdir: step.workdir, chown: step.chown ?? "", chmod: step.chmod ?? "", from: fromContext ? "context" : source!.key },
-  };
+  });
   const result: Resolved = { key: computeCacheKey({ parent: parent.key, step: description }), srcRoot, selection, inputs };
   if (chown) result.chown = chown;
   return result;

@@ -3,7 +3,9 @@
  * the diff) or copy (every snapshot a full tree; the diff against the parent is computed on
  * commit). See types.ts for the contract and store.ts for the layout.
  */
-import { chmodSync, mkdirSync, renameSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { writeFileAtomic } from "../../internal/atomic-write.js";
+import { ROOT_DIRS } from "../../internal/root.js";
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Mount } from "../types.js";
@@ -20,9 +22,25 @@ import type { PreparedSnapshot, SnapshotDriver, SnapshotInfo, Snapshotter, Snaps
 /** Opens (creating if needed) the snapshots of `options.root`. */
 export async function createSnapshotter(options: SnapshotterOptions): Promise<Snapshotter> {
   const wanted = options.driver ?? "auto";
-  const driver: SnapshotDriver =
-    wanted === "auto" ? ((await overlaySupported(options.root)) ? "overlay" : "copy") : wanted;
+  const driver: SnapshotDriver = wanted === "auto" ? await rootDriver(options.root) : wanted;
   return new StoreSnapshotter(new SnapshotStore(options.root), driver);
+}
+
+/**
+ * The driver a root uses, probed once and recorded in `<root>/snapshots/driver`: every later
+ * process skips the probe (four process spawns), and all of them agree on one driver.
+ */
+async function rootDriver(root: string): Promise<SnapshotDriver> {
+  const file = join(root, ROOT_DIRS.snapshots, "driver");
+  try {
+    const recorded = readFileSync(file, "utf8").trim();
+    if (recorded === "overlay" || recorded === "copy") return recorded;
+  } catch {
+    // not probed yet
+  }
+  const driver: SnapshotDriver = (await overlaySupported(root)) ? "overlay" : "copy";
+  writeFileAtomic(file, driver + "\n");
+  return driver;
 }
 
 class StoreSnapshotter implements Snapshotter {
