@@ -147,7 +147,7 @@ export function svg(r: Results): string {
   const rowH = present.length * barH + 14;
   const left = 250;
   const width = 900;
-  const barMax = width - left - 130;
+  const barMax = width - left - 250; // room for the label after the longest bar
   const top = 50;
   const height = top + r.rows.length * rowH + 20;
   const parts: string[] = [];
