@@ -6,6 +6,7 @@
  * destination path.
  */
 import { chmod, copyFile, link, lchown, lstat, lutimes, mkdir, mkdtemp, rm, stat, symlink, unlink, utimes } from "./fs-sync.js";
+import { linkSync, lstatSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative } from "node:path";
 import { cleanPath } from "../../parser/dockerignore/index.js";
@@ -26,7 +27,7 @@ export async function copySources(selection: readonly SelectedSource[], destRoot
       `when copying more than one source file, the destination must be a directory and end with a /: ${opts.dest}`,
     );
   }
-  const writer = new TreeWriter(destRoot, opts.chown, opts.chmod === undefined ? undefined : parseChmod(opts.chmod));
+  const writer = new TreeWriter(destRoot, opts.chown, opts.chmod === undefined ? undefined : parseChmod(opts.chmod), { replaceExisting: false }, opts.reuse);
   const clean = cleanPath(destAbs);
   await writer.mkdirAllInRoot(dirSyntax || opts.parents ? clean : posix.dirname(clean));
   const dstHost = await resolveInRoot(destRoot, clean);
@@ -71,6 +72,7 @@ class TreeWriter {
     private readonly modeChange: ModeChange | undefined,
     /** Archive semantics (Docker's Untar): whatever is in the way is removed, unless both are directories. */
     private readonly mode: { replaceExisting: boolean } = { replaceExisting: false },
+    private readonly reuse?: CopyOptions["reuse"],
   ) {}
 
   /** Creates every missing directory of the in-root path `p`, resolving symlinks inside the root. */
@@ -153,11 +155,26 @@ class TreeWriter {
       const first = entry.nlink > 1 ? this.inodes.get(key) : undefined;
       if (first !== undefined) await link(first, target);
       else {
+        if (this.linkIdentical(entry, src, target)) return;
         await copyFile(src, target);
         if (entry.nlink > 1) this.inodes.set(key, target);
       }
     }
     await this.applyInfo(entry, target);
+  }
+
+  /** Links an identical file of an earlier result (see CopyOptions.reuse); false when there is none. */
+  private linkIdentical(entry: FileEntry, src: string, target: string): boolean {
+    const prior = this.reuse?.(src, relative(this.root, target));
+    if (prior === undefined) return false;
+    const st = lstatSync(prior, { bigint: true, throwIfNoEntry: false });
+    const owner = this.chown ?? { uid: entry.uid, gid: entry.gid };
+    const mode = this.modeChange ? this.modeChange(entry.mode, false) : entry.mode;
+    const near = (a: bigint, b: bigint) => (a > b ? a - b : b - a) < 1000n; // utimes takes float seconds
+    if (!st?.isFile() || st.size !== BigInt(entry.size) || Number(st.uid) !== owner.uid || Number(st.gid) !== owner.gid) return false;
+    if (Number(st.mode & 0o7777n) !== mode || !near(st.mtimeNs, entry.mtimeNs)) return false;
+    linkSync(prior, target);
+    return true;
   }
 
   /** Sets the metadata of the directories written so far, deepest first. */

@@ -69,4 +69,12 @@ export interface CopyOptions {
   parents?: boolean;
   /** ADD: extract local tar archives instead of copying them. */
   isAdd?: boolean;
+  /**
+   * Incremental rebuilds: for a regular file about to be copied from `srcHostPath` to
+   * `destRelPath` (relative to the destination root), the host path of a file with the same
+   * content in an earlier, immutable result of the same step. It is hard-linked instead of copied
+   * when its owner, mode and times also equal what the copy would write (the link is then
+   * indistinguishable from a fresh copy, and nothing of the earlier result changes).
+   */
+  reuse?: (srcHostPath: string, destRelPath: string) => string | undefined;
 }

@@ -4,7 +4,7 @@
  * directories behave as in docker build; the directory becomes a committed snapshot.
  */
 import { lchownSync, lutimesSync, chmodSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join, posix } from "node:path";
+import { join, posix, relative } from "node:path";
 import { computeCacheKey, type StepDescription } from "../../cache/cache-key.js";
 import { capPaths, type StepInputs } from "../../cache/cache-index.js";
 import { checksumContext } from "../../cache/context-checksum.js";
@@ -26,6 +26,8 @@ interface Resolved {
   chown?: { uid: number; gid: number };
   /** Built only when a miss must be explained or a result recorded (10k path digests are not free). */
   inputs: () => StepInputs;
+  /** Entry digest per source path (relative to srcRoot). */
+  paths: Map<string, string>;
 }
 
 export function copyVertex(step: CopyStep, parentId: string, sourceId: string | undefined, svc: BuildServices): Vertex<StepResult> {
@@ -54,6 +56,7 @@ export function copyVertex(step: CopyStep, parentId: string, sourceId: string | 
           ...(step.chmod ? { chmod: step.chmod } : {}),
           parents: step.parents,
           isAdd: step.isAdd && step.unpack !== false,
+          ...(await reuseFromPreviousBuild(step, r, svc)),
         });
         keepParentDirMetadata(layerDir, view, dest);
         const name = `copy-${r.key}`;
@@ -123,9 +126,33 @@ async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResul
     ...capPaths(sum.paths),
     other: { dest: step.dest, workdir: step.workdir, chown: step.chown ?? "", chmod: step.chmod ?? "", from: fromContext ? "context" : source!.key },
   });
-  const result: Resolved = { key: computeCacheKey({ parent: parent.key, step: description }), srcRoot, selection, inputs };
+  const result: Resolved = { key: computeCacheKey({ parent: parent.key, step: description }), srcRoot, selection, inputs, paths: sum.paths };
   if (chown) result.chown = chown;
   return result;
+}
+
+/**
+ * Incremental COPY: when the last build of this same step copied the same sources to the same
+ * place, files whose entry digest is unchanged are hard-linked from that (immutable) result
+ * instead of copied again — one changed file in a large context re-copies that file only.
+ */
+async function reuseFromPreviousBuild(step: CopyStep, r: Resolved, svc: BuildServices): Promise<{ reuse?: (src: string, destRel: string) => string | undefined }> {
+  if (r.srcRoot !== svc.contextDir) return {};
+  const prevKey = svc.cacheIndex.lastForStep(step.stepId);
+  const prev = prevKey === undefined ? undefined : svc.cacheIndex.get(prevKey);
+  const was = prev?.step.inputs;
+  const now = r.inputs();
+  if (!prev || !was?.paths || was.pathsTruncated || JSON.stringify(was.sources) !== JSON.stringify(now.sources) || JSON.stringify({ ...was.other, from: "" }) !== JSON.stringify({ ...now.other, from: "" })) return {};
+  if (!(await svc.snapshotter.stat(prev.snapshot))) return {};
+  const prevDir = await svc.snapshotter.diffDir(prev.snapshot);
+  const before = was.paths;
+  return {
+    reuse: (src, destRel) => {
+      const rel = relative(svc.contextDir, src);
+      const digest = r.paths.get(rel);
+      return digest !== undefined && before[rel] === digest ? join(prevDir, destRel) : undefined;
+    },
+  };
 }
 
 /** Files .dockerignore excludes are not in the context: drop them; an ignored source is missing. */
