@@ -204,6 +204,7 @@ function request(sc: Scenario, v: Variant, p: PreparedScenario, b: BuilderName, 
     dockerfile: p.dockerfile,
     tag: `bench/${sc.name}:latest`,
     ...(v.noCache ? { noCache: true } : {}),
+    ...(v.parallelism ? { parallelism: v.parallelism } : {}),
     ...(v.export ? { ociDest: join(exportDir, `${b}-${round}.tar`) } : {}),
   };
 }

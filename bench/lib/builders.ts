@@ -18,6 +18,8 @@ export interface BuildRequest {
   noCache?: boolean;
   /** Export the image as an OCI layout tar here. */
   ociDest?: string;
+  /** tsbuild only: `--parallelism N` (the others have no per-build limit). */
+  parallelism?: number;
 }
 
 export interface Builder {
@@ -127,6 +129,7 @@ export class TsbuildBuilder implements Builder {
     const node = opts.cpuProfDir ? ["node", "--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : ["node"];
     const args = ["build", "--progress", opts.cpuProfDir ? "plain" : "quiet", "-f", req.dockerfile, "-t", req.tag];
     if (req.noCache) args.push("--no-cache");
+    if (req.parallelism) args.push("--parallelism", String(req.parallelism));
     if (req.ociDest) args.push("-o", `type=oci,dest=${req.ociDest}`);
     return timed([...node, this.entry, ...args, req.context], { env: this.env(this.root), sampleChildren: opts.cpuProfDir !== undefined });
   }
