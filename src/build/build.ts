@@ -52,7 +52,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   for (const d of Object.values(ROOT_DIRS)) mkdirSync(join(root, d), { recursive: true });
   const store = openContentStore(join(root, ROOT_DIRS.content));
   const images = openImageStore(root);
-  sweepStaleScratch(join(root, ROOT_DIRS.tmp));
+  const deadBuilds = sweepStaleScratch(join(root, ROOT_DIRS.tmp));
   const tmpDir = mkdtempSync(join(root, ROOT_DIRS.tmp, `build-${process.pid}-`));
   const svc: BuildServices = {
     root,
@@ -74,6 +74,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     stats: { steps: 0, cached: 0, misses: [], log: [] },
     flattened: new Map(),
   };
+  if (deadBuilds.size) await removeOrphanedRuns(root, svc.snapshotter, deadBuilds);
   try {
     // Every image the needed stages name (FROM, COPY --from, RUN --mount from=), resolved once.
     const stageNames = new Map(df.stages.map((s) => [s.name ?? String(s.index), s.index]));
@@ -289,12 +290,33 @@ function sshMap(specs: string[], env: NodeJS.ProcessEnv): Map<string, string> {
   return out;
 }
 
-/** Removes scratch dirs of builds whose process is gone (killed builds cannot clean up after themselves). */
-function sweepStaleScratch(tmpRoot: string): void {
+/**
+ * Removes scratch dirs of builds whose process is gone (killed builds cannot clean up after
+ * themselves); returns those processes' pids.
+ */
+function sweepStaleScratch(tmpRoot: string): Set<number> {
+  const dead = new Set<number>();
   for (const name of readdirSync(tmpRoot)) {
     const pid = Number(/^build-(\d+)-/.exec(name)?.[1]);
     if (!pid || pid === process.pid || processAlive(pid)) continue;
+    dead.add(pid);
     rmSync(join(tmpRoot, name), { recursive: true, force: true });
+  }
+  return dead;
+}
+
+/** Active RUN snapshots (`run-<pid>-…`) a killed build left: never committed, so never cached. */
+async function removeOrphanedRuns(root: string, snapshotter: BuildServices["snapshotter"], dead: Set<number>): Promise<void> {
+  const indexDir = join(root, ROOT_DIRS.snapshots, "index");
+  for (const file of readdirSync(indexDir)) {
+    let name: string;
+    try {
+      name = (JSON.parse(readFileSync(join(indexDir, file), "utf8")) as { name: string }).name;
+    } catch {
+      continue;
+    }
+    const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
+    if (pid && dead.has(pid) && (await snapshotter.stat(name))?.kind === "active") await snapshotter.remove(name).catch(() => {});
   }
 }
 

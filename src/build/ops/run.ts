@@ -40,7 +40,8 @@ export function runVertex(step: RunStep, parentId: string, mountInputIds: string
     async exec(inputs, ctx) {
       const [parent, ...mountResults] = inputs as [StepResult, ...StepResult[]];
       const key = computeCacheKey({ parent: parent.key, step: description! });
-      const active = `run-${randomBytes(8).toString("hex")}`;
+      // The pid in the key lets a later build remove this snapshot if this process is killed.
+      const active = `run-${process.pid}-${randomBytes(6).toString("hex")}`;
       const prepared = await svc.snapshotter.prepare(active, parent.snapshot ?? undefined);
       let mounts: PreparedRunMounts | undefined;
       try {
