@@ -64,6 +64,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     statCache: openStatCache(root, contextDir),
     contextDir,
     isIgnored: ignore.patterns.length ? (p) => ignore.matcher.matchesOrParentMatches(p) : () => false,
+    ...(ignore.patterns.length ? { ignore: ignore.matcher } : {}),
     platform,
     noCache: options.noCache === true,
     noCacheStages: new Set(options.noCacheFilter ?? []),

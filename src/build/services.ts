@@ -3,6 +3,7 @@
  * builders in ops/ take this bundle instead of reaching for globals.
  */
 import type { CacheIndex } from "../cache/cache-index.js";
+import type { PatternMatcher } from "../parser/dockerignore/index.js";
 import type { StatCache } from "../cache/stat-cache.js";
 import type { ContentStore } from "../image/content-store.js";
 import type { Descriptor, Digest, Platform } from "../image/types.js";
@@ -22,6 +23,8 @@ export interface BuildServices {
   contextDir: string;
   /** True for context paths (relative, slash-separated) that .dockerignore excludes. */
   isIgnored: (relPath: string) => boolean;
+  /** The compiled .dockerignore, when there is one (selection skips ignored directories with it). */
+  ignore?: PatternMatcher;
   platform: Platform;
   noCache: boolean;
   /** Stage display names whose steps ignore the cache. */

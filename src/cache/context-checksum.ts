@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { createBlake3 } from "./hash.js";
+import { blake3Hex, createBlake3 } from "./hash.js";
 import type { StatCache } from "./stat-cache.js";
 import type { ContextEntry } from "./walk-context.js";
 
@@ -55,7 +55,8 @@ export function checksumContext(root: string, entries: ChecksumEntry[], options:
 export function entryDigest(e: ChecksumEntry, contentDigest: string): string {
   const perm = (e.mode & 0o7777).toString(8);
   const header = [e.type, e.type === "symlink" ? "777" : perm, e.uid, e.gid, e.type === "file" ? e.size : 0, e.linkTarget ?? "", contentDigest];
-  return createBlake3().update(header.join("\0")).digestHex();
+  // One-shot hashing: no hasher object per entry (82 ms of a 0.74 s no-op over 25k files).
+  return blake3Hex(header.join("\0"));
 }
 
 function fileDigest(root: string, e: ChecksumEntry, startedAt: bigint, options: ChecksumOptions): string {

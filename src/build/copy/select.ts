@@ -44,7 +44,7 @@ export async function selectSources(
     for (const candidate of candidates) {
       const hostPath = await resolveInRoot(srcRoot, candidate);
       const st = await lstatOrNotFound(hostPath, source);
-      const files = await listEntries(hostPath, st, exclude, opts.keepOwnership === true);
+      const files = await listEntries(hostPath, st, exclude, opts.keepOwnership === true, opts.ignore && { matcher: opts.ignore, prefix: toRootPath(srcRoot, hostPath).slice(1) });
       const selected: SelectedSource = {
         source,
         path: toRootPath(srcRoot, hostPath).slice(1),
@@ -122,9 +122,14 @@ async function listEntries(
   st: BigIntStats,
   exclude: PatternMatcher | undefined,
   keepOwnership: boolean,
+  ignore?: { matcher: PatternMatcher; prefix: string },
 ): Promise<FileEntry[]> {
   const out: FileEntry[] = [await entryFrom("", hostPath, st, keepOwnership)];
   if (!st.isDirectory()) return out;
+  // The .dockerignore state of the source directory itself, from the context root down.
+  let topIgnore: MatchInfo | undefined;
+  if (ignore?.prefix) for (const p of prefixes(ignore.prefix)) topIgnore = ignore.matcher.matchesUsingParentResults(p, topIgnore).info;
+  const ignoreInfo = new Map<string, MatchInfo | undefined>([["", topIgnore]]);
   const walk = async (dirRel: string, parentInfo: MatchInfo | undefined): Promise<void> => {
     const names = (await readdir(dirRel === "" ? hostPath : join(hostPath, dirRel))).sort(byteOrder);
     for (const name of names) {
@@ -137,12 +142,25 @@ async function listEntries(
         info = r.info;
         if (r.matched && !(childSt.isDirectory() && reincludesBelow(exclude, rel))) continue;
       }
+      if (ignore) {
+        const rootRel = ignore.prefix ? `${ignore.prefix}/${rel}` : rel;
+        const r = ignore.matcher.matchesUsingParentResults(rootRel, ignoreInfo.get(dirRel));
+        if (childSt.isDirectory()) ignoreInfo.set(rel, r.info);
+        // An ignored directory is kept (as the parent) only when a `!pattern` re-includes something below it.
+        if (r.matched && !(childSt.isDirectory() && reincludesBelow(ignore.matcher, rootRel))) continue;
+      }
       out.push(await entryFrom(rel, childHost, childSt, keepOwnership));
       if (childSt.isDirectory()) await walk(rel, info);
     }
   };
   await walk("", undefined);
   return out;
+}
+
+/** `a/b/c` → `a`, `a/b`, `a/b/c`. */
+function prefixes(path: string): string[] {
+  const parts = path.split("/").filter(Boolean);
+  return parts.map((_, i) => parts.slice(0, i + 1).join("/"));
 }
 
 /** An excluded directory is still walked when a `!pattern` may re-include something below it. */

@@ -1,3 +1,4 @@
+import type { PatternMatcher } from "../../parser/dockerignore/index.js";
 /** Data shared by the COPY/ADD modules: what was selected in the source root, and how to copy it. */
 
 export type EntryType = "file" | "dir" | "symlink" | "other";
@@ -46,6 +47,11 @@ export interface SelectedSource {
 }
 
 export interface SelectOptions {
+  /**
+   * The build context's `.dockerignore`, matched against paths relative to the source root:
+   * ignored files are not part of the context, and ignored directories are not even walked.
+   */
+  ignore?: PatternMatcher;
   /** `--exclude` patterns (dockerignore syntax), matched against paths below each source. */
   exclude?: readonly string[];
   /** `--parents`: keep the source path (below a `/./` pivot, or from the root) at the destination. */

@@ -11,7 +11,7 @@ import { checksumContext } from "../../cache/context-checksum.js";
 import type { ContextEntry } from "../../cache/walk-context.js";
 import { StepError, TsbuildError } from "../../errors/index.js";
 import type { Vertex } from "../../solver/types.js";
-import { copySources, selectSources, fetchUrlSource, type SelectedSource } from "../copy/index.js";
+import { containsWildcards, copySources, selectSources, fetchUrlSource, type SelectedSource } from "../copy/index.js";
 import { flattenedDir } from "../flattened.js";
 import { MergedView } from "../merged-view.js";
 import type { BuildServices, StepResult } from "../services.js";
@@ -91,7 +91,8 @@ async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResul
   const chown = step.chown ? resolveChownInView(step.chown, view) : undefined;
   let selection: SelectedSource[];
   try {
-    selection = await selectSources(srcRoot, paths, { exclude: step.exclude, parents: step.parents, keepOwnership: !fromContext && !urls.length });
+    const ignore = fromContext && srcRoot === svc.contextDir ? svc.ignore : undefined;
+    selection = await selectSources(srcRoot, paths, { exclude: step.exclude, parents: step.parents, keepOwnership: !fromContext && !urls.length, ...(ignore ? { ignore } : {}) });
   } catch (err) {
     throw new StepError(err instanceof TsbuildError ? err.code : "build/copy-source", `failed to calculate checksum: ${(err as Error).message}`, { location: step.location, step: step.name, cause: err });
   }
@@ -155,14 +156,16 @@ async function reuseFromPreviousBuild(step: CopyStep, r: Resolved, svc: BuildSer
   };
 }
 
-/** Files .dockerignore excludes are not in the context: drop them; an ignored source is missing. */
+/**
+ * A source that .dockerignore excludes is not in the context: a wildcard simply does not match
+ * it, a literal path is "not found" (files below a source were already left out by selection).
+ */
 function withoutIgnored(selection: SelectedSource[], svc: BuildServices, step: CopyStep): SelectedSource[] {
-  return selection.map((sel) => {
+  return selection.filter((sel) => {
     const base = sel.path.replace(/^\/+/, "");
-    if (base && svc.isIgnored(base)) {
-      throw new StepError("build/copy-source", `failed to calculate checksum: "/${base}": not found (excluded by .dockerignore)`, { location: step.location, step: step.name });
-    }
-    return { ...sel, files: sel.files.filter((f) => !f.path || !svc.isIgnored(base ? `${base}/${f.path}` : f.path)) };
+    if (!base || !svc.isIgnored(base)) return true;
+    if (containsWildcards(sel.source)) return false;
+    throw new StepError("build/copy-source", `failed to calculate checksum: "/${base}": not found (excluded by .dockerignore)`, { location: step.location, step: step.name });
   });
 }
 
