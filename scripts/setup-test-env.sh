@@ -7,7 +7,7 @@ set -eu
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 PKGS="gcc libc6-dev make umoci skopeo oci-image-tool docker-registry apache2-utils busybox-static \
-  iproute2 xz-utils bzip2 gzip zstd tar util-linux procps libcap2-bin"
+  iproute2 xz-utils bzip2 gzip zstd tar util-linux procps libcap2-bin attr docker.io"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
