@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what the test suite needs beyond npm packages: the validators tsbuild's images are
 # checked with (umoci, skopeo, oci-image-tool), a real registry for push/pull tests
-# (docker-registry, htpasswd), busybox-static for fixture base images, and a C compiler for the
+# (docker-registry, htpasswd), a Docker daemon for the --load test (docker.io), busybox-static
+# for fixture base images, attr for xattrs, and a C compiler for the
 # sandbox helper. Debian packages only; safe to run twice. Needs root (or sudo).
 set -eu
 SUDO=""
