@@ -111,7 +111,7 @@ export function markdown(r: Results): string {
       const q = ratio(row, b);
       cols.push(cell(b), q === null ? "–" : `**${q.toFixed(2)}×**`);
     }
-    for (const b of BUILDERS.filter((b) => r.builders[b] !== "ok")) cols.push("not installed");
+    for (let i = BUILDERS.filter((b) => r.builders[b] !== "ok").length; i > 0; i--) cols.push("not installed");
     cols.push(row.extra ? Object.entries(row.extra).map(([b, v]) => `${b}: ${v}`).join("; ") : "");
     out.push(`| ${cols.join(" | ")} |`);
   }

@@ -1,7 +1,6 @@
 /** The RUN vertex: a sandboxed process over a prepared snapshot, committed under its cache key. */
 import { randomBytes } from "node:crypto";
 import { computeCacheKey, type MountDescription, type StepDescription } from "../../cache/cache-key.js";
-import { explainMiss } from "../../cache/explain-miss.js";
 import type { StepInputs } from "../../cache/cache-index.js";
 import { CancelledError, StepError } from "../../errors/index.js";
 import type { Mount } from "../../exec/types.js";
@@ -115,5 +114,3 @@ function describeMounts(step: RunStep, mountResults: StepResult[]): MountDescrip
     }
   });
 }
-
-export { explainMiss };
