@@ -8,7 +8,7 @@ import { basename, isAbsolute, join, resolve, relative } from "node:path";
 import type { Writable } from "node:stream";
 import { openCacheIndex } from "../cache/cache-index.js";
 import { openStatCache } from "../cache/stat-cache.js";
-import { UsageError } from "../errors/index.js";
+import { TsbuildError, UsageError } from "../errors/index.js";
 import { createHelperExecutor } from "../exec/helper-executor.js";
 import { createSnapshotter } from "../exec/snapshot/index.js";
 import { openContentStore } from "../image/content-store.js";
@@ -38,6 +38,7 @@ import type { BuildOptions, BuildResult, OutputSpec } from "./types.js";
 import type { BuiltManifest } from "../image/manifest.js";
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
+  requireRoot();
   const env = options.env ?? process.env;
   const progress = new ProgressReporter(options.onProgress);
   const contextDir = resolve(options.context);
@@ -289,6 +290,21 @@ function sshMap(specs: string[], env: NodeJS.ProcessEnv): Map<string, string> {
     out.set(id, path);
   }
   return out;
+}
+
+/**
+ * Unpacking layers and committing snapshots keep every file's owner, and the sandbox needs to
+ * mount: as an unprivileged user that takes a user namespace with a full subordinate id range
+ * (newuidmap), which tsbuild does not set up yet. Say so instead of failing on the first lchown.
+ */
+function requireRoot(): void {
+  if (process.getuid?.() === 0) return;
+  throw new TsbuildError(
+    "build/needs-root",
+    "tsbuild builds need root: image layers keep their files' owners and RUN needs mount namespaces. " +
+      "Rootless builds (a user namespace with subordinate uids/gids from /etc/subuid via newuidmap) are not supported yet; " +
+      "run the build as root (e.g. sudo tsbuild build …). `tsbuild plan`, `images`, `load`, `save` and `push` work unprivileged.",
+  );
 }
 
 /**
