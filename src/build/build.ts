@@ -2,13 +2,13 @@
  * `build()`: the orchestrator, the one module that knows every other. Dockerfile → plan → base
  * images → resolved steps → solver vertices → image in the local store → outputs.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, isAbsolute, join, resolve, relative } from "node:path";
+import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { openCacheIndex } from "../cache/cache-index.js";
 import { openStatCache } from "../cache/stat-cache.js";
-import { TsbuildError, UsageError } from "../errors/index.js";
+import { UsageError } from "../errors/index.js";
 import { createHelperExecutor } from "../exec/helper-executor.js";
 import { createSnapshotter } from "../exec/snapshot/index.js";
 import { openContentStore } from "../image/content-store.js";
@@ -19,7 +19,7 @@ import { resolveRoot, ROOT_DIRS } from "../internal/root.js";
 import { loadDockerignore } from "../parser/dockerignore/index.js";
 import { parseDockerfile, type Instruction } from "../parser/index.js";
 import { planBuild } from "../parser/plan.js";
-import { hostPlatform, parsePlatform } from "../parser/platform.js";
+import { hostPlatform } from "../parser/platform.js";
 import { solve } from "../solver/solver.js";
 import type { Vertex } from "../solver/types.js";
 import { assembleImage, type LayerCompression } from "./assemble.js";
@@ -27,11 +27,13 @@ import { convertStages } from "./convert.js";
 import { baseVertex, baseVertexId, scratchVertex, type ResolvedBase } from "./ops/base.js";
 import { copyVertex } from "./ops/copy.js";
 import { runVertex } from "./ops/run.js";
-import { parseOutputSpec, parseSecretSpec } from "./output-spec.js";
+import { parseOutputSpec } from "./output-spec.js";
 import { loadIntoDocker, pushAll, writeOutput, type OutputContext } from "./outputs.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { loadRegistrySettings } from "./registry-config.js";
 import { resolveBaseImage } from "./resolve-base.js";
+import { buildArgsRecord, platformOrThrow, readDockerfile, secretMap, sshMap } from "./options.js";
+import { removeOrphanedRuns, requireRoot, sweepStaleScratch } from "./housekeeping.js";
 import type { BuildServices, StepResult } from "./services.js";
 import type { SourceRef, StageSteps } from "./steps.js";
 import type { BuildOptions, BuildResult, OutputSpec } from "./types.js";
@@ -237,113 +239,6 @@ async function exportBuild(final: StepResult, config: ImageConfig, svc: BuildSer
     warnings: [],
     stats: svc.stats,
   };
-}
-
-function readDockerfile(options: BuildOptions, contextDir: string): { path?: string; text: string; displayName: string } {
-  if (options.dockerfileText !== undefined) return { text: options.dockerfileText, displayName: options.file && options.file !== "-" ? options.file : "Dockerfile" };
-  const candidates = options.file ? [resolve(options.file)] : [join(contextDir, "Dockerfile"), join(contextDir, "Containerfile")];
-  for (const p of candidates) {
-    if (existsSync(p)) {
-      // Named as BuildKit names it: relative to the context, else by its base name.
-      const rel = relative(contextDir, p);
-      return { path: p, text: readFileSync(p, "utf8"), displayName: rel.startsWith("..") || isAbsolute(rel) ? basename(p) : rel };
-    }
-  }
-  throw new UsageError(`failed to read dockerfile: open ${candidates[0]}: no such file or directory`);
-}
-
-function platformOrThrow(s: string) {
-  const p = parsePlatform(s);
-  const host = hostPlatform();
-  if (!p || p.os !== host.os || p.architecture !== host.architecture) {
-    throw new UsageError(`--platform ${s}: only the host platform (${host.os}/${host.architecture}) can be built here`);
-  }
-  return p;
-}
-
-function buildArgsRecord(args: BuildOptions["buildArgs"]): Record<string, string | undefined> {
-  if (!args) return {};
-  if (!Array.isArray(args)) return args;
-  const out: Record<string, string | undefined> = {};
-  for (const a of args) {
-    const eq = a.indexOf("=");
-    if (eq === -1) out[a] = undefined;
-    else out[a.slice(0, eq)] = a.slice(eq + 1);
-  }
-  return out;
-}
-
-function secretMap(options: BuildOptions, env: NodeJS.ProcessEnv): Map<string, { file?: string; env?: string }> {
-  const out = new Map<string, { file?: string; env?: string }>();
-  for (const s of options.secrets ?? []) {
-    const spec = typeof s === "string" ? parseSecretSpec(s, env) : s;
-    out.set(spec.id, spec.env !== undefined ? { env: spec.env } : { file: resolve(spec.src ?? spec.id) });
-  }
-  return out;
-}
-
-function sshMap(specs: string[], env: NodeJS.ProcessEnv): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const s of specs) {
-    const [id, path] = s.includes("=") ? (s.split("=", 2) as [string, string]) : [s, env.SSH_AUTH_SOCK ?? ""];
-    if (!path) throw new UsageError(`--ssh ${s}: no socket given and SSH_AUTH_SOCK is not set`);
-    out.set(id, path);
-  }
-  return out;
-}
-
-/**
- * Unpacking layers and committing snapshots keep every file's owner, and the sandbox needs to
- * mount: as an unprivileged user that takes a user namespace with a full subordinate id range
- * (newuidmap), which tsbuild does not set up yet. Say so instead of failing on the first lchown.
- */
-function requireRoot(): void {
-  if (process.getuid?.() === 0) return;
-  throw new TsbuildError(
-    "build/needs-root",
-    "tsbuild builds need root: image layers keep their files' owners and RUN needs mount namespaces. " +
-      "Rootless builds (a user namespace with subordinate uids/gids from /etc/subuid via newuidmap) are not supported yet; " +
-      "run the build as root (e.g. sudo tsbuild build …). `tsbuild plan`, `images`, `load`, `save` and `push` work unprivileged.",
-  );
-}
-
-/**
- * Removes scratch dirs of builds whose process is gone (killed builds cannot clean up after
- * themselves); returns those processes' pids.
- */
-function sweepStaleScratch(tmpRoot: string): Set<number> {
-  const dead = new Set<number>();
-  for (const name of readdirSync(tmpRoot)) {
-    const pid = Number(/^build-(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || processAlive(pid)) continue;
-    dead.add(pid);
-    rmSync(join(tmpRoot, name), { recursive: true, force: true });
-  }
-  return dead;
-}
-
-/** Active RUN snapshots (`run-<pid>-…`) a killed build left: never committed, so never cached. */
-async function removeOrphanedRuns(root: string, snapshotter: BuildServices["snapshotter"], dead: Set<number>): Promise<void> {
-  const indexDir = join(root, ROOT_DIRS.snapshots, "index");
-  for (const file of readdirSync(indexDir)) {
-    let name: string;
-    try {
-      name = (JSON.parse(readFileSync(join(indexDir, file), "utf8")) as { name: string }).name;
-    } catch {
-      continue;
-    }
-    const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
-    if (pid && dead.has(pid) && (await snapshotter.stat(name))?.kind === "active") await snapshotter.remove(name).catch(() => {});
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** ONBUILD trigger texts parsed as instructions (each is one Dockerfile line). */
