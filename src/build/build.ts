@@ -92,7 +92,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const registries = loadRegistrySettings(root);
     const insecureRegistries = [...(options.insecureRegistries ?? []), ...registries.insecure];
     const resolveImage = (ref: string) =>
-      progress.internal(`[internal] load metadata for ${ref}`, () =>
+      progress.internal(`[internal] load metadata for ${displayRef(ref)}`, () =>
         resolveBaseImage(ref, { store, images, root, platform, pull: options.pull === true, insecureRegistries, mirrors: registries.mirrors, env, ...(options.signal ? { signal: options.signal } : {}) }),
       ).then((b) => void bases.set(ref, b));
     await Promise.all([...new Set(plan.stages.flatMap((s) => (s.base.kind === "image" ? [s.base.ref] : [])))].map(resolveImage));
@@ -125,6 +125,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   } finally {
     svc.statCache.save();
     rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/** A FROM reference as BuildKit shows it: registry names normalised, local paths as written. */
+function displayRef(ref: string): string {
+  if (ref.includes("://")) return ref;
+  try {
+    return normalizeImageName(ref);
+  } catch {
+    return ref;
   }
 }
 
