@@ -1,6 +1,6 @@
 /** Writes a finished build where `--output`, `--push` and `--load` ask for it. */
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, existsSync } from "node:fs";
+import { closeSync, mkdirSync, existsSync, openSync } from "node:fs";
 import { request } from "node:http";
 import { PassThrough, type Writable } from "node:stream";
 import { TsbuildError } from "../errors/index.js";
@@ -111,12 +111,16 @@ function registryOf(name: string): string {
 }
 
 function run(cmd: string, args: string[], out?: string | Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", out ? "pipe" : "ignore", "pipe"] });
-    if (out) child.stdout!.pipe(typeof out === "string" ? createWriteStream(out) : out, { end: typeof out === "string" });
+  // A file destination gets the child's stdout directly, so the file is complete when it exits.
+  const fd = typeof out === "string" ? openSync(out, "w") : undefined;
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", fd ?? (out ? "pipe" : "ignore"), "pipe"] });
+    if (out && typeof out !== "string") child.stdout!.pipe(out, { end: false });
     let err = "";
     child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
     child.on("error", reject);
     child.on("close", (code) => (code === 0 ? resolve() : reject(new TsbuildError("build/output-failed", `${cmd} failed: ${err.trim()}`))));
+  }).finally(() => {
+    if (fd !== undefined) closeSync(fd);
   });
 }
