@@ -170,7 +170,8 @@ class TreeWriter {
     const st = lstatSync(prior, { bigint: true, throwIfNoEntry: false });
     const owner = this.chown ?? { uid: entry.uid, gid: entry.gid };
     const mode = this.modeChange ? this.modeChange(entry.mode, false) : entry.mode;
-    const near = (a: bigint, b: bigint) => (a > b ? a - b : b - a) < 1000n; // utimes takes float seconds
+    // utimes takes float seconds and libuv truncates them to microseconds: allow 2 µs.
+    const near = (a: bigint, b: bigint) => (a > b ? a - b : b - a) < 2000n;
     if (!st?.isFile() || st.size !== BigInt(entry.size) || Number(st.uid) !== owner.uid || Number(st.gid) !== owner.gid) return false;
     if (Number(st.mode & 0o7777n) !== mode || !near(st.mtimeNs, entry.mtimeNs)) return false;
     linkSync(prior, target);
