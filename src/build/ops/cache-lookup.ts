@@ -30,12 +30,13 @@ export async function lookupCached(svc: BuildServices, step: Step, key: string, 
   return miss(explainMiss(previous, { inputs: typeof inputs === "function" ? inputs() : inputs, parentKey: parent.key }, parent.ran === true));
 }
 
-export async function recordResult(svc: BuildServices, step: Step, key: string, parent: StepResult, snapshot: string, inputs: StepInputs | (() => StepInputs)): Promise<StepResult> {
+/** `size`: the layer's bytes when the caller knows them (COPY does); otherwise its directory is walked. */
+export async function recordResult(svc: BuildServices, step: Step, key: string, parent: StepResult, snapshot: string, inputs: StepInputs | (() => StepInputs), size?: number): Promise<StepResult> {
   const now = Date.now();
   svc.cacheIndex.put({
     key,
     snapshot,
-    size: diskUsage(await svc.snapshotter.diffDir(snapshot)),
+    size: size ?? diskUsage(await svc.snapshotter.diffDir(snapshot)),
     createdAt: now,
     lastUsedAt: now,
     step: { kind: step.kind, description: step.name, parentKey: parent.key, inputs: typeof inputs === "function" ? inputs() : inputs },

@@ -28,6 +28,10 @@ interface Resolved {
   inputs: () => StepInputs;
   /** Entry digest per source path (relative to srcRoot). */
   paths: Map<string, string>;
+  /** The parent's merged view (destination and --chown lookups). */
+  view: MergedView;
+  /** Bytes of the selected files: the layer's size, without walking it again. */
+  bytes: number;
 }
 
 export function copyVertex(step: CopyStep, parentId: string, sourceId: string | undefined, svc: BuildServices): Vertex<StepResult> {
@@ -47,7 +51,7 @@ export function copyVertex(step: CopyStep, parentId: string, sourceId: string | 
       const r = resolved!;
       const layerDir = mkdtempSync(join(svc.tmpDir, "copy-"));
       try {
-        const view = new MergedView(parent.snapshot ? (await svc.snapshotter.chain(parent.snapshot)).reverse() : []);
+        const view = r.view;
         const dest = destinationIn(view, step);
         await copySources(r.selection, layerDir, {
           dest,
@@ -61,7 +65,7 @@ export function copyVertex(step: CopyStep, parentId: string, sourceId: string | 
         keepParentDirMetadata(layerDir, view, dest);
         const name = `copy-${r.key}`;
         await svc.snapshotter.importDir(name, layerDir, parent.snapshot ?? undefined);
-        return recordResult(svc, step, r.key, parent, name, r.inputs);
+        return recordResult(svc, step, r.key, parent, name, r.inputs, r.bytes);
       } catch (err) {
         throw err instanceof TsbuildError && !(err instanceof StepError)
           ? new StepError(err.code, err.message, { location: step.location, step: step.name, cause: err })
@@ -121,15 +125,23 @@ async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResul
     ...(step.isAdd ? { unpack: step.unpack !== false } : {}),
     sources: [{ fromKey: fromContext ? null : source!.key, paths: step.sources, checksum: sum.checksum }],
   };
-  const inputs = (): StepInputs => ({
-    sources: step.sources,
-    checksum: sum.checksum,
-    ...capPaths(sum.paths),
-    other: { dest: step.dest, workdir: step.workdir, chown: step.chown ?? "", chmod: step.chmod ?? "", from: fromContext ? "context" : source!.key },
-  });
-  const result: Resolved = { key: computeCacheKey({ parent: parent.key, step: description }), srcRoot, selection, inputs, paths: sum.paths };
+  let built: StepInputs | undefined;
+  const inputs = (): StepInputs =>
+    (built ??= {
+      sources: step.sources,
+      checksum: sum.checksum,
+      ...capPaths(sum.paths),
+      other: copyOther(step, fromContext ? "context" : source!.key),
+    });
+  const bytes = entries.reduce((n, e) => n + (e.type === "file" ? e.size : 0), 0);
+  const result: Resolved = { key: computeCacheKey({ parent: parent.key, step: description }), srcRoot, selection, inputs, paths: sum.paths, view, bytes };
   if (chown) result.chown = chown;
   return result;
+}
+
+/** What besides its sources decides where and how a COPY writes (recorded for explanations). */
+function copyOther(step: CopyStep, from: string): Record<string, string> {
+  return { dest: step.dest, workdir: step.workdir, chown: step.chown ?? "", chmod: step.chmod ?? "", from };
 }
 
 /**
@@ -142,8 +154,8 @@ async function reuseFromPreviousBuild(step: CopyStep, r: Resolved, svc: BuildSer
   const prevKey = svc.cacheIndex.lastForStep(step.stepId);
   const prev = prevKey === undefined ? undefined : svc.cacheIndex.get(prevKey);
   const was = prev?.step.inputs;
-  const now = r.inputs();
-  if (!prev || !was?.paths || was.pathsTruncated || JSON.stringify(was.sources) !== JSON.stringify(now.sources) || JSON.stringify({ ...was.other, from: "" }) !== JSON.stringify({ ...now.other, from: "" })) return {};
+  const sameTarget = JSON.stringify({ ...was?.other, from: "" }) === JSON.stringify(copyOther(step, ""));
+  if (!prev || !was?.paths || was.pathsTruncated || JSON.stringify(was.sources) !== JSON.stringify(step.sources) || !sameTarget) return {};
   if (!(await svc.snapshotter.stat(prev.snapshot))) return {};
   const prevDir = await svc.snapshotter.diffDir(prev.snapshot);
   const before = was.paths;
