@@ -51,40 +51,11 @@ export class TsbuildBuilder implements Builder {
     return existsSync(join(REPO, "native", "build", "tsbuild-helper")) ? undefined : "native helper not built (npm install)";
   }
 
-  /**
-   * Builds a private copy of the CLI from the working tree, the way `npm run build` makes bin/:
-   * esbuild bundles src/cli/main.ts as scripts/bundle-cli.mjs does, into bench/results/tmp/cli
-   * (untracked), with a two-line bin like bin/tsbuild.js. Without the bundler (older trees), tsc
-   * compiles into bench/results/tmp/dist and bench/tsbuild-entry.ts is the bin.
-   */
+  /** Bundles the CLI from the working tree with the project's own script; the real bin is timed. */
   async setup(work: string): Promise<void> {
-    const tmp = join(REPO, "bench", "results", "tmp");
-    if (existsSync(join(REPO, "scripts", "bundle-cli.mjs")) && existsSync(join(REPO, "node_modules", "esbuild"))) {
-      const cli = join(tmp, "cli");
-      mkdirSync(cli, { recursive: true });
-      const { build } = (await import("esbuild")) as { build: (o: Record<string, unknown>) => Promise<unknown> };
-      await build({
-        entryPoints: [join(REPO, "src", "cli", "main.ts")],
-        outfile: join(cli, "tsbuild.mjs"),
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        target: "node20",
-        packages: "external",
-        logLevel: "warning",
-      });
-      writeFileSync(join(cli, "tsbuild.js"), 'import { main } from "./tsbuild.mjs";\n\nprocess.exitCode = await main(process.argv.slice(2));\n');
-      this.entry = join(cli, "tsbuild.js");
-      this.mode = "the real CLI, bundled like bin/tsbuild.js (`node tsbuild.js build …`)";
-    } else {
-      const dist = join(tmp, "dist");
-      await sh([join(REPO, "node_modules", ".bin", "tsc"), "-p", join(REPO, "tsconfig.json"), "--outDir", dist, "--declaration", "false", "--sourceMap", "false"], { allowFail: true });
-      this.entry = join(dist, "bench", "tsbuild-entry.js");
-      if (!existsSync(this.entry)) throw new Error(`tsc did not produce ${this.entry}`);
-      this.mode = existsSync(join(dist, "src", "cli", "commands", "build.js"))
-        ? "the real CLI, unbundled tsc output (bench/tsbuild-entry.ts → src/cli/main.ts)"
-        : "library runner (bench/tsbuild-entry.ts → build(); no CLI build command yet)";
-    }
+    await sh([process.execPath, join(REPO, "scripts", "bundle-cli.mjs")]);
+    this.entry = join(REPO, "bin", "tsbuild.js");
+    this.mode = "the real CLI (`node bin/tsbuild.js build …`, bundled by scripts/bundle-cli.mjs)";
     this.template = join(work, "tsbuild-template");
     this.root = join(work, "tsbuild-root");
     rmSync(this.template, { recursive: true, force: true });
