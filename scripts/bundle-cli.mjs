@@ -1,23 +1,34 @@
 #!/usr/bin/env node
-// Bundles the CLI into one file (dist/tsbuild.mjs) for bin/tsbuild.js: loading one module
-// instead of ~150 cuts start-up from 0.13 s to 0.10 s here, which every no-op rebuild pays.
+// Bundles the CLI into one CommonJS file (dist/tsbuild.cjs) for bin/tsbuild.cjs. Every no-op
+// rebuild pays Node's start-up, so the CLI loads the cheapest way measured here:
+// - one module instead of ~150: 0.13 s → 0.10 s for `tsbuild --version`;
+// - CommonJS instead of ESM: the ESM loader's compile and link cost ~9 ms more;
+// - through V8's code cache (bin/tsbuild.cjs): another ~14 ms of CPU on a no-op build.
 // The BLAKE3 binding stays external (it is native).
 import { build } from "esbuild";
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
 const root = join(fileURLToPath(import.meta.url), "..", "..");
+const outfile = join(root, "dist/tsbuild.cjs");
 await build({
   entryPoints: [join(root, "src/cli/main.ts")],
-  outfile: join(root, "dist/tsbuild.mjs"),
+  outfile,
   bundle: true,
   platform: "node",
-  format: "esm",
+  format: "cjs",
   target: "node20",
-  // Only the native BLAKE3 binding stays external; pure-JS packages load faster bundled.
-  external: ["@napi-rs/blake-hash"],
+  // The native BLAKE3 binding and its per-platform packages stay external (see src/cache/hash.ts).
+  external: ["@napi-rs/blake-hash", "@napi-rs/blake-hash-*"],
+  // The sources are ESM and find native/ from their own location.
+  define: { "import.meta.url": "__tsbuildModuleUrl" },
+  banner: { js: 'const __tsbuildModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: true,
-  // Bundled CommonJS packages (tar-stream) require Node built-ins; give them a real require.
-  banner: { js: 'import { createRequire as __tsbuildRequire } from "node:module"; const require = __tsbuildRequire(import.meta.url);' },
   logLevel: "warning",
 });
+// A code cache made for the previous bundle would only be rejected: drop it.
+rmSync(`${outfile}.v8cache`, { force: true });
+// The ESM bundle of earlier versions.
+rmSync(join(root, "dist/tsbuild.mjs"), { force: true });
+rmSync(join(root, "dist/tsbuild.mjs.map"), { force: true });

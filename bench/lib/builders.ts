@@ -54,8 +54,8 @@ export class TsbuildBuilder implements Builder {
   /** Bundles the CLI from the working tree with the project's own script; the real bin is timed. */
   async setup(work: string): Promise<void> {
     await sh([process.execPath, join(REPO, "scripts", "bundle-cli.mjs")]);
-    this.entry = join(REPO, "bin", "tsbuild.js");
-    this.mode = "the real CLI (`node bin/tsbuild.js build …`, bundled by scripts/bundle-cli.mjs)";
+    this.entry = join(REPO, "bin", "tsbuild.cjs");
+    this.mode = "the real CLI (`node bin/tsbuild.cjs build …`, bundled by scripts/bundle-cli.mjs)";
     this.template = join(work, "tsbuild-template");
     this.root = join(work, "tsbuild-root");
     rmSync(this.template, { recursive: true, force: true });

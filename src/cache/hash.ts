@@ -1,4 +1,25 @@
-import { Blake3Hasher, blake3 } from "@napi-rs/blake-hash";
+import { createRequire } from "node:module";
+
+type Binding = typeof import("@napi-rs/blake-hash");
+
+/**
+ * The binding's own loader asks `process.report.getReport()` whether libc is glibc or musl, which
+ * costs ~5 ms at every start here; on Linux the glibc build of the platform package is tried
+ * first (a musl system fails to load it and falls back to the loader).
+ */
+function loadBinding(): Binding {
+  const require = createRequire(import.meta.url);
+  if (process.platform === "linux") {
+    try {
+      return require(`@napi-rs/blake-hash-linux-${process.arch}-gnu`) as Binding;
+    } catch {
+      // not glibc, or an unpublished platform: the package's loader decides
+    }
+  }
+  return require("@napi-rs/blake-hash") as Binding;
+}
+
+const { Blake3Hasher, blake3 } = loadBinding();
 
 /**
  * BLAKE3 through the native `@napi-rs/blake-hash` binding: the fastest hash available to Node 20

@@ -147,7 +147,7 @@ test("help lists the flags", async () => {
 
 test("the packaged bin: `tsbuild [OPTIONS] CONTEXT` builds, -o - writes a tar to stdout only", () => {
   ensureBuiltPackage();
-  const bin = join(REPO, "bin/tsbuild.js");
+  const bin = join(REPO, "bin/tsbuild.cjs");
   const q = spawnSync(process.execPath, [bin, "-q", ctx], { env: { ...process.env, TSBUILD_ROOT: fx.root }, encoding: "utf8" });
   assert.equal(q.status, 0, q.stderr);
   assert.match(q.stdout, /^sha256:[0-9a-f]{64}\n$/);
@@ -168,7 +168,7 @@ test("SIGINT cancels the build: the sandbox stops, CANCELED is shown and the exi
   const dir = join(fx.dir, "sigint");
   mkdirSync(dir);
   writeFileSync(join(dir, "Dockerfile"), `FROM busybox\nRUN echo ${marker} && sleep 30\n`);
-  const child = spawn(process.execPath, [join(REPO, "bin/tsbuild.js"), "build", "--progress=plain", dir], { env: { ...process.env, TSBUILD_ROOT: fx.root } });
+  const child = spawn(process.execPath, [join(REPO, "bin/tsbuild.cjs"), "build", "--progress=plain", dir], { env: { ...process.env, TSBUILD_ROOT: fx.root } });
   let stderr = "";
   child.stderr.on("data", (c: Buffer) => {
     stderr += c.toString();

@@ -20,6 +20,6 @@ if (!fresh) {
   const r = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
   if (!existsSync(marker)) process.exit(r.status || 1);
 }
-// bin/tsbuild.js runs the bundled CLI: rebuild it too, so the packaged tests never run a stale one.
+// bin/tsbuild.cjs runs the bundled CLI: rebuild it too, so the packaged tests never run a stale one.
 const b = spawnSync(process.execPath, [join(root, "scripts/bundle-cli.mjs")], { cwd: root, stdio: "inherit" });
 if (b.status !== 0) process.exit(b.status || 1);

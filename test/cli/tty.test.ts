@@ -23,7 +23,7 @@ before(async () => {
 after(() => fx.cleanup());
 
 function underPty(args: string[], env: NodeJS.ProcessEnv): { status: number | null; screen: string; raw: string } {
-  const cmd = ["stty cols 120 rows 40;", "exec", process.execPath, join(REPO, "bin/tsbuild.js"), ...args.map((a) => `'${a}'`), ">/dev/null"].join(" ");
+  const cmd = ["stty cols 120 rows 40;", "exec", process.execPath, join(REPO, "bin/tsbuild.cjs"), ...args.map((a) => `'${a}'`), ">/dev/null"].join(" ");
   const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, TSBUILD_ROOT: fx.root, ...env }, encoding: "utf8" });
   return { status: r.status, raw: r.stdout, screen: stripAnsi(r.stdout).replace(/\r/g, "") };
 }
