@@ -24,13 +24,14 @@ import { summariseProfile } from "./profile-summary.js";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, "..");
 
-type TargetDef = { scenario: string; variant: string; kind: "ratio" | "msPerStep" | "rss"; limit: number };
+/** `floorS`: no build can be faster (parallel-stages sleeps 2 s); a ratio limit below it is unreachable. */
+type TargetDef = { scenario: string; variant: string; kind: "ratio" | "msPerStep" | "rss"; limit: number; floorS?: number };
 const TARGETS: TargetDef[] = [
   { scenario: "small-app", variant: "cold", kind: "ratio", limit: 0.5 },
   { scenario: "small-app", variant: "no-op", kind: "ratio", limit: 1.0 },
   { scenario: "small-app", variant: "one-file-changed", kind: "ratio", limit: 0.4 },
   { scenario: "small-app", variant: "touch-only", kind: "ratio", limit: 0.3 },
-  { scenario: "parallel-stages", variant: "cold", kind: "ratio", limit: 0.7 },
+  { scenario: "parallel-stages", variant: "cold", kind: "ratio", limit: 0.7, floorS: 2 },
   { scenario: "large-context", variant: "cold", kind: "ratio", limit: 0.25 },
   { scenario: "large-context", variant: "no-op", kind: "ratio", limit: 0.4 },
   { scenario: "large-context", variant: "cold", kind: "rss", limit: 300 },
@@ -84,12 +85,13 @@ function checkTarget(def: TargetDef, row: Row): TargetCheck {
   const q = ratio(row, "buildkit");
   if (q === null) return { ...base, what: "tsbuild ÷ BuildKit", value: null, met: null };
   const need = def.limit * row.cells.buildkit!.median.wallS;
+  const floor = def.floorS !== undefined && need < def.floorS ? `; unreachable in this run: ${need.toFixed(2)} s is below the ${def.floorS} s the RUN steps sleep` : "";
   return {
     ...base,
     what: "tsbuild ÷ BuildKit",
     value: q,
     met: q <= def.limit,
-    ...(q > def.limit ? { by: `${(q / def.limit).toFixed(1)}× the limit: ${t.median.wallS.toFixed(2)} s, needs ≤ ${need.toFixed(2)} s` } : {}),
+    ...(q > def.limit ? { by: `${(q / def.limit).toFixed(1)}× the limit: ${t.median.wallS.toFixed(2)} s, needs ≤ ${need.toFixed(2)} s${floor}` } : {}),
   };
 }
 
