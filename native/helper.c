@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -151,19 +152,19 @@ static void push(struct strlist *l, char *s) {
   l->v[l->n] = NULL;
 }
 
-static void read_request(void) {
-  unsigned char hdr[12];
-  readall(REQUEST_FD, hdr, sizeof hdr);
-  if (memcmp(hdr, "TSBR", 4) != 0) fail("exec/helper-protocol", 0, "bad request magic");
+/* Checks a frame header ("TSBR" or "TSBS", version, body length); returns the body length. */
+static uint32_t check_header(const unsigned char *hdr, const char *magic) {
+  if (memcmp(hdr, magic, 4) != 0) fail("exec/helper-protocol", 0, "bad request magic");
   if (le32(hdr + 4) != PROTOCOL_VERSION)
     fail("exec/helper-protocol", 0, "protocol version %u not supported (helper speaks %d)",
          le32(hdr + 4), PROTOCOL_VERSION);
   uint32_t len = le32(hdr + 8);
   if (len > MAX_REQUEST) fail("exec/helper-protocol", 0, "request too large");
-  unsigned char *body = malloc(len + 1);
-  if (!body) abort();
-  readall(REQUEST_FD, body, len);
-  close(REQUEST_FD);
+  return len;
+}
+
+/* Decodes a request body (the fields after the 12-byte header) into `req`. */
+static void parse_request(const unsigned char *body, uint32_t len) {
   struct mnt *m = NULL;
   for (uint32_t off = 0; off < len;) {
     if (len - off < 5) fail("exec/helper-protocol", 0, "truncated field header");
@@ -199,7 +200,6 @@ static void read_request(void) {
     default: fail("exec/helper-protocol", 0, "unknown field tag %u", tag);
     }
   }
-  free(body);
   if (req.nmounts == 0 || !req.mounts[0].target || strcmp(req.mounts[0].target, "/") != 0)
     fail("exec/helper-protocol", 0, "the first mount must be the root (target /)");
   for (size_t i = 0; i < req.nmounts; i++)
@@ -945,16 +945,8 @@ static __attribute__((noreturn)) void init_main(const char *mountdir, int go_fd,
 
 /* ---------- outer ---------- */
 
-int main(void) {
-  pid_t parent = getppid();
-  if (fcntl(EVENT_FD, F_SETFD, FD_CLOEXEC) != 0 || fcntl(REQUEST_FD, F_GETFD) < 0) {
-    fprintf(stderr, "tsbuild-helper: expects the request on fd 3 and an event pipe on fd 4 (see native/README.md)\n");
-    return 2;
-  }
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(EXIT_REPORTED_ERROR); /* tsbuild already gone */
-  fcntl(REQUEST_FD, F_SETFD, FD_CLOEXEC);
-  read_request();
+/* Runs the parsed request: cgroup, PID namespace, init; returns the helper's exit status. */
+static int outer_main(void) {
   if (strcmp(req.network, "default") != 0 && strcmp(req.network, "none") != 0 && strcmp(req.network, "host") != 0)
     fail("exec/helper-protocol", 0, "unknown network mode %s", req.network);
 
@@ -996,4 +988,192 @@ int main(void) {
   else snprintf(msg, sizeof msg, "sandbox init exited with status %d", WEXITSTATUS(status));
   emit("error", "exec/helper-setup", msg, "\"errno\":0");
   return EXIT_REPORTED_ERROR;
+}
+
+/* ---------- server mode: one helper process, many runs ---------- */
+
+/*
+ * After a "TSBS" header on fd 3, the helper serves runs until fd 3 ends: input frames are
+ * `u8 op, u32 LE run id, u32 LE length, payload` (op 'R': payload is a whole "TSBR" request
+ * frame; op 'K': SIGKILL that run). For each run it forks an outer (as in one-shot mode, with
+ * its own stdout/stderr/event pipes) and relays on fd 4 frames `u8 kind, u32 LE run id,
+ * u32 LE length, payload`: 1 stdout bytes, 2 stderr bytes, 3 event lines, 4 done (payload: u32
+ * LE wait status of the outer, sent once it exited and all its pipes are closed).
+ * This saves tsbuild a fork+exec of the helper per RUN.
+ */
+#define MAX_RUNS 128
+enum { OUT_STDOUT = 1, OUT_STDERR = 2, OUT_EVENTS = 3, OUT_DONE = 4 };
+struct run { uint32_t id; pid_t pid; int fd[3]; int status; int exited; };
+static struct run runs[MAX_RUNS];
+static size_t nruns;
+
+static void put32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+
+/* Writes one output frame to fd 4; the server ends if tsbuild stopped reading. */
+static void put_frame(int kind, uint32_t id, const void *data, uint32_t len) {
+  static unsigned char buf[9 + 65536];
+  buf[0] = (unsigned char)kind;
+  put32(buf + 1, id);
+  put32(buf + 5, len);
+  memcpy(buf + 9, data, len);
+  size_t n = 9 + len, off = 0;
+  while (off < n) {
+    ssize_t w = write(EVENT_FD, buf + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) _exit(3);
+    off += (size_t)w;
+  }
+}
+
+/* Reads exactly n bytes; returns 0 at a clean end of input before the first byte, else exits. */
+static int read_frame_part(void *p, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(REQUEST_FD, (char *)p + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0 && got == 0) return 0;
+    if (r <= 0) { fprintf(stderr, "tsbuild-helper: truncated frame on fd 3\n"); _exit(2); }
+    got += (size_t)r;
+  }
+  return 1;
+}
+
+static void run_failed(uint32_t id, const char *what) {
+  char line[256];
+  int n = snprintf(line, sizeof line, "{\"kind\":\"error\",\"code\":\"exec/helper-setup\",\"message\":\"%s: %s\",\"errno\":%d}\n",
+                   what, strerror(errno), errno);
+  put_frame(OUT_EVENTS, id, line, (uint32_t)n);
+  unsigned char st[4];
+  put32(st, 1u << 8);
+  put_frame(OUT_DONE, id, st, 4);
+}
+
+static void start_run(uint32_t id, const unsigned char *frame, uint32_t len) {
+  if (nruns == MAX_RUNS) { errno = EAGAIN; return run_failed(id, "too many concurrent runs"); }
+  int out[2], err[2], ev[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return run_failed(id, "pipe");
+  if (pipe2(err, O_CLOEXEC) != 0) { close(out[0]); close(out[1]); return run_failed(id, "pipe"); }
+  if (pipe2(ev, O_CLOEXEC) != 0) { close(out[0]); close(out[1]); close(err[0]); close(err[1]); return run_failed(id, "pipe"); }
+  pid_t server = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != server) _exit(EXIT_REPORTED_ERROR);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0 || dup2(ev[1], EVENT_FD) < 0) _exit(EXIT_REPORTED_ERROR);
+    fcntl(EVENT_FD, F_SETFD, FD_CLOEXEC);
+    close(REQUEST_FD);
+    /* Other runs' pipes must not stay open in this sandbox's processes. */
+    if (syscall(SYS_close_range, EVENT_FD + 1, ~0U, 0) != 0)
+      for (int fd = EVENT_FD + 1; fd < 1024; fd++) close(fd);
+    if (len < 12) fail("exec/helper-protocol", 0, "request truncated");
+    if (check_header(frame, "TSBR") != len - 12) fail("exec/helper-protocol", 0, "request length does not match its frame");
+    parse_request(frame + 12, len - 12);
+    _exit(outer_main());
+  }
+  close(out[1]); close(err[1]); close(ev[1]);
+  if (pid < 0) { close(out[0]); close(err[0]); close(ev[0]); return run_failed(id, "fork"); }
+  runs[nruns++] = (struct run){ .id = id, .pid = pid, .fd = { out[0], err[0], ev[0] } };
+}
+
+static int serve(void) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) { perror("tsbuild-helper: signalfd"); return 2; }
+  static unsigned char buf[65536];
+  int input_open = 1;
+  for (;;) {
+    if (!input_open && nruns == 0) return 0;
+    struct pollfd p[2 + MAX_RUNS * 3];
+    size_t owner[2 + MAX_RUNS * 3];
+    nfds_t n = 0;
+    p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+    if (input_open) p[n++] = (struct pollfd){ .fd = REQUEST_FD, .events = POLLIN };
+    for (size_t r = 0; r < nruns; r++)
+      for (int k = 0; k < 3; k++)
+        if (runs[r].fd[k] >= 0) { owner[n] = r * 3 + (size_t)k; p[n++] = (struct pollfd){ .fd = runs[r].fd[k], .events = POLLIN }; }
+    if (poll(p, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      perror("tsbuild-helper: poll");
+      return 2;
+    }
+    if (p[0].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {}
+      int status;
+      pid_t w;
+      while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+        for (size_t r = 0; r < nruns; r++)
+          if (runs[r].pid == w) { runs[r].exited = 1; runs[r].status = status; }
+    }
+    for (nfds_t i = input_open ? 2 : 1; i < n; i++) {
+      if (!p[i].revents) continue;
+      struct run *r = &runs[owner[i] / 3];
+      int k = (int)(owner[i] % 3);
+      ssize_t got = read(p[i].fd, buf, sizeof buf);
+      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (got > 0) { put_frame(k + 1, r->id, buf, (uint32_t)got); continue; }
+      close(r->fd[k]);
+      r->fd[k] = -1;
+    }
+    if (input_open && p[1].revents) {
+      unsigned char hdr[9];
+      if (!read_frame_part(hdr, sizeof hdr)) {
+        input_open = 0;
+      } else {
+        uint32_t id = le32(hdr + 1), len = le32(hdr + 5);
+        if (len > MAX_REQUEST + 12) { fprintf(stderr, "tsbuild-helper: frame too large\n"); return 2; }
+        unsigned char *payload = malloc(len ? len : 1);
+        if (!payload) abort();
+        read_frame_part(payload, len);
+        if (hdr[0] == 'R') start_run(id, payload, len);
+        else if (hdr[0] == 'K') {
+          for (size_t r = 0; r < nruns; r++)
+            if (runs[r].id == id && !runs[r].exited) kill(runs[r].pid, SIGKILL);
+        } else { fprintf(stderr, "tsbuild-helper: unknown op %u on fd 3\n", hdr[0]); return 2; }
+        free(payload);
+      }
+    }
+    for (size_t r = 0; r < nruns;) {
+      struct run *x = &runs[r];
+      if (!x->exited || x->fd[0] >= 0 || x->fd[1] >= 0 || x->fd[2] >= 0) { r++; continue; }
+      unsigned char st[4];
+      put32(st, (uint32_t)x->status);
+      put_frame(OUT_DONE, x->id, st, 4);
+      runs[r] = runs[--nruns];
+    }
+  }
+}
+
+int main(void) {
+  pid_t parent = getppid();
+  if (fcntl(EVENT_FD, F_SETFD, FD_CLOEXEC) != 0 || fcntl(REQUEST_FD, F_GETFD) < 0) {
+    fprintf(stderr, "tsbuild-helper: expects the request on fd 3 and an event pipe on fd 4 (see native/README.md)\n");
+    return 2;
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(EXIT_REPORTED_ERROR); /* tsbuild already gone */
+  fcntl(REQUEST_FD, F_SETFD, FD_CLOEXEC);
+  unsigned char hdr[12];
+  readall(REQUEST_FD, hdr, sizeof hdr);
+  if (memcmp(hdr, "TSBS", 4) == 0) {
+    check_header(hdr, "TSBS");
+    return serve();
+  }
+  uint32_t len = check_header(hdr, "TSBR");
+  unsigned char *body = malloc(len + 1);
+  if (!body) abort();
+  readall(REQUEST_FD, body, len);
+  close(REQUEST_FD);
+  parse_request(body, len);
+  free(body);
+  return outer_main();
 }

@@ -187,6 +187,31 @@ describe("helper executor", { skip }, () => {
     }
   });
 
+  test("concurrent runs keep their own output and exit codes; a short run ends while a long one runs", async () => {
+    const o = overlayRoot();
+    const ac = new AbortController();
+    let started!: () => void;
+    const ready = new Promise<void>((r) => (started = r));
+    const long = ex.run(
+      { root: o.root, mounts: [], spec: { ...DEFAULT_SPEC, args: ["sh", "-c", "echo ready; sleep 60"] } },
+      { stdout: (c) => c.toString().includes("ready") && started() },
+      ac.signal,
+    );
+    try {
+      await ready;
+      const results = await Promise.all([1, 2, 3, 4].map((i) => runSh(ex, `echo out${i}; echo err${i} >&2; exit ${i}`)));
+      results.forEach((r, k) => {
+        assert.equal(r.stdout, `out${k + 1}\n`);
+        assert.equal(r.stderr, `err${k + 1}\n`);
+        assert.equal(r.exitCode, k + 1);
+      });
+    } finally {
+      ac.abort();
+      await assert.rejects(long, CancelledError);
+      o.cleanup();
+    }
+  });
+
   test("abort mid-RUN kills the sandbox and leaves no mounts", async () => {
     const o = overlayRoot();
     const marker = `tsbuild-abort-${process.pid}-${Date.now()}`;

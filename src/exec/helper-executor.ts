@@ -3,6 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import { CancelledError } from "../errors/index.js";
 import { HelperError } from "./errors.js";
 import { findHelper } from "./helper-path.js";
+import { HelperServer, type ServedRun } from "./helper-server.js";
 import { encodeRequest, parseEvent, type HelperEvent } from "./protocol.js";
 import type { Executor, ExitResult, RunIo, RunRequest } from "./types.js";
 
@@ -32,7 +33,58 @@ export function createHelperExecutor(opts: HelperExecutorOptions = {}): Executor
       seen.add(message);
       process.emitWarning(message, { code: "TSBUILD_SANDBOX" });
     });
-  return { run: (req, io, signal) => runInHelper(helperPath, req, io, warn, signal) };
+  let server: HelperServer | undefined;
+  return {
+    run(req, io, signal) {
+      // Runs with stdin bytes take a helper of their own (the server has no stdin relay).
+      if (io.stdin) return runInHelper(helperPath, req, io, warn, signal);
+      server ??= new HelperServer(helperPath);
+      return runServed(server, helperPath, req, io, warn, signal);
+    },
+  };
+}
+
+async function runServed(
+  server: HelperServer,
+  helperPath: string,
+  req: RunRequest,
+  io: RunIo,
+  warn: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<ExitResult> {
+  if (signal?.aborted) throw new CancelledError("RUN cancelled before it started");
+  const { id, result } = server.run(encodeRequest(req), io, warn);
+  let aborted = false;
+  const onAbort = (): void => {
+    aborted = true;
+    server.kill(id);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let served: ServedRun;
+  try {
+    served = await result;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+  if (aborted) throw new CancelledError("RUN cancelled");
+  if (served.serverError) {
+    const code = (served.serverError as { spawnError?: Error }).spawnError ? "exec/helper-missing" : "exec/helper-setup";
+    const what = code === "exec/helper-missing" ? `starting the sandbox helper ${helperPath}: ` : "";
+    throw new HelperError(code, what + served.serverError.message, { cause: served.serverError });
+  }
+  return exitResult(served.events, served.status?.code ?? null, served.status?.signal ?? null);
+}
+
+/** The run's result from its events (the helper's own exit status only explains a missing one). */
+function exitResult(events: HelperEvent[], code: number | null, sig: string | null): ExitResult {
+  const error = events.find((e) => e.kind === "error");
+  if (error?.kind === "error") throw new HelperError(error.code, error.message, { errno: error.errno ?? 0 });
+  const exit = events.find((e) => e.kind === "exit");
+  if (exit?.kind === "exit") {
+    return exit.signal !== undefined ? { exitCode: null, signal: exit.signal } : { exitCode: exit.exitCode ?? 0, signal: null };
+  }
+  const how = sig ? `was killed by ${sig}` : `exited with status ${code}`;
+  throw new HelperError("exec/helper-setup", `the sandbox helper ${how} without reporting a result`);
 }
 
 function runInHelper(
@@ -80,14 +132,11 @@ function runInHelper(
       if (spawnError) {
         return reject(new HelperError("exec/helper-missing", `starting the sandbox helper ${helperPath}: ${spawnError.message}`, { cause: spawnError }));
       }
-      const error = events.find((e) => e.kind === "error");
-      if (error?.kind === "error") return reject(new HelperError(error.code, error.message, { errno: error.errno ?? 0 }));
-      const exit = events.find((e) => e.kind === "exit");
-      if (exit?.kind === "exit") {
-        return resolve(exit.signal !== undefined ? { exitCode: null, signal: exit.signal } : { exitCode: exit.exitCode ?? 0, signal: null });
+      try {
+        resolve(exitResult(events, code, sig));
+      } catch (err) {
+        reject(err);
       }
-      const how = sig ? `was killed by ${sig}` : `exited with status ${code}`;
-      reject(new HelperError("exec/helper-setup", `the sandbox helper ${how} without reporting a result`));
     });
   });
 }

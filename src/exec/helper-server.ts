@@ -1,0 +1,155 @@
+/**
+ * The helper in server mode (native/README.md, "Server mode"): one long-lived helper process
+ * forks a sandbox per request, so a RUN costs tsbuild a pipe write instead of a fork+exec of the
+ * helper (fork of a large Node process: ~1 ms on the main thread, ~3 ms until the helper runs).
+ * Output and events of every run come back multiplexed on fd 4 as `u8 kind, u32 run, u32 len`
+ * frames. The server dies with tsbuild (PDEATHSIG), and every sandbox with the server.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { constants } from "node:os";
+import type { Readable, Writable } from "node:stream";
+import { HELPER_PROTOCOL_VERSION, parseEvent, type HelperEvent } from "./protocol.js";
+import type { RunIo } from "./types.js";
+
+/** Output frame kinds (helper → tsbuild). */
+const OUT = { stdout: 1, stderr: 2, events: 3, done: 4 } as const;
+
+export interface ServedRun {
+  /** All events of the run, in order. */
+  events: HelperEvent[];
+  /** The outer helper's wait status, or undefined when the server itself failed. */
+  status?: { code: number | null; signal: NodeJS.Signals | null };
+  /** Set when the server process failed or exited while the run was in flight. */
+  serverError?: Error;
+}
+
+interface Pending {
+  io: RunIo;
+  warn: (message: string) => void;
+  events: HelperEvent[];
+  partial: string;
+  done: (r: ServedRun) => void;
+}
+
+export class HelperServer {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private inbuf: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly helperPath: string) {}
+
+  /** Sends `frame` (an encoded "TSBR" request) as run; resolves when the run's outer has ended. */
+  run(frame: Buffer, io: RunIo, warn: (message: string) => void): { id: number; result: Promise<ServedRun> } {
+    const child = this.ensure();
+    const id = this.nextId++;
+    const result = new Promise<ServedRun>((done) => this.pending.set(id, { io, warn, events: [], partial: "", done }));
+    if (this.pending.size === 1) this.setRef(true);
+    this.send(child, "R", id, frame);
+    return { id, result };
+  }
+
+  /** SIGKILLs the run's outer helper; its PID namespace dies with it. */
+  kill(id: number): void {
+    if (this.child && this.pending.has(id)) this.send(this.child, "K", id, Buffer.alloc(0));
+  }
+
+  private send(child: ChildProcess, op: "R" | "K", id: number, payload: Buffer): void {
+    const head = Buffer.alloc(9);
+    head.write(op, 0, "ascii");
+    head.writeUInt32LE(id, 1);
+    head.writeUInt32LE(payload.length, 5);
+    (child.stdio[3] as Writable).write(payload.length ? Buffer.concat([head, payload]) : head);
+  }
+
+  private ensure(): ChildProcess {
+    if (this.child) return this.child;
+    const child = spawn(this.helperPath, [], { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], env: {} });
+    this.child = child;
+    const hello = Buffer.alloc(12);
+    hello.write("TSBS", 0, "ascii");
+    hello.writeUInt32LE(HELPER_PROTOCOL_VERSION, 4);
+    const input = child.stdio[3] as Writable;
+    input.on("error", () => {}); // reported through the exit below
+    input.write(hello);
+    let stderr = "";
+    (child.stderr as Readable).on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+    (child.stdio[4] as Readable).on("data", (chunk: Buffer) => this.onData(chunk));
+    let spawnError: Error | undefined;
+    child.on("error", (err) => (spawnError = err));
+    child.on("close", (code, sig) => {
+      if (this.child === child) this.child = undefined;
+      this.inbuf = Buffer.alloc(0);
+      const how = spawnError ? spawnError.message : sig ? `was killed by ${sig}` : `exited with status ${code}`;
+      const err = Object.assign(new Error(`the sandbox helper server ${how}${stderr ? `: ${stderr.trim()}` : ""}`), { spawnError });
+      const runs = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of runs) p.done({ events: p.events, serverError: err });
+    });
+    if (this.pending.size === 0) this.setRef(false);
+    return child;
+  }
+
+  /** The server keeps the event loop alive only while runs are in flight. */
+  private setRef(on: boolean): void {
+    const child = this.child;
+    if (!child) return;
+    for (const s of [child, child.stdio[2], child.stdio[3], child.stdio[4]] as Array<{ ref?: () => void; unref?: () => void } | null>) {
+      if (on) s?.ref?.();
+      else s?.unref?.();
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.inbuf = this.inbuf.length ? Buffer.concat([this.inbuf, chunk]) : chunk;
+    let off = 0;
+    while (this.inbuf.length - off >= 9) {
+      const kind = this.inbuf[off]!;
+      const id = this.inbuf.readUInt32LE(off + 1);
+      const len = this.inbuf.readUInt32LE(off + 5);
+      if (this.inbuf.length - off - 9 < len) break;
+      const payload = this.inbuf.subarray(off + 9, off + 9 + len);
+      off += 9 + len;
+      this.onFrame(kind, id, payload);
+    }
+    this.inbuf = off === this.inbuf.length ? Buffer.alloc(0) : this.inbuf.subarray(off);
+  }
+
+  private onFrame(kind: number, id: number, payload: Buffer): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    switch (kind) {
+      case OUT.stdout:
+        return p.io.stdout?.(Buffer.from(payload));
+      case OUT.stderr:
+        return p.io.stderr?.(Buffer.from(payload));
+      case OUT.events: {
+        const lines = (p.partial + payload.toString("utf8")).split("\n");
+        p.partial = lines.pop() ?? "";
+        for (const line of lines) this.onEvent(p, line);
+        return;
+      }
+      case OUT.done: {
+        if (p.partial) this.onEvent(p, p.partial);
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.setRef(false);
+        return p.done({ events: p.events, status: decodeStatus(payload.readUInt32LE(0)) });
+      }
+    }
+  }
+
+  private onEvent(p: Pending, line: string): void {
+    const ev = parseEvent(line);
+    if (!ev) return;
+    if (ev.kind === "warning") p.warn(ev.message);
+    else p.events.push(ev);
+  }
+}
+
+/** A wait(2) status as Node reports a child's exit. */
+function decodeStatus(raw: number): { code: number | null; signal: NodeJS.Signals | null } {
+  const sig = raw & 0x7f;
+  if (sig === 0) return { code: (raw >> 8) & 0xff, signal: null };
+  const name = (Object.keys(constants.signals) as NodeJS.Signals[]).find((k) => constants.signals[k] === sig) ?? null;
+  return { code: null, signal: name };
+}
