@@ -71,6 +71,9 @@ static int start_failed_fd = -1;
 /* Mount targets the helper had to create in the root ("stubs"), in creation order, removed after
  * the run so they do not end up in the snapshot (BuildKit removes its mount stubs too). */
 static struct strlist stubs;
+/* Set while populating the sandbox's own /dev tmpfs: what is created there dies with the
+ * namespace, so it is not recorded as a stub (saves an unmount and unlink per device at exit). */
+static int in_own_tmpfs;
 
 /* ---------- events (fd 4) ---------- */
 
@@ -459,7 +462,7 @@ static int open_in_root(int rootfd, const char *path, char kind) {
       }
       close(realdir);
       if (r < 0 && errno != EEXIST) return -1;
-      if (r >= 0) {
+      if (r >= 0 && !in_own_tmpfs) {
         char *stub = malloc(strlen(p) + 2);
         sprintf(stub, "/%s", p);
         push(&stubs, stub);
@@ -516,6 +519,7 @@ static void mount_root(const char *at) {
 
 static void mount_dev(int rootfd) {
   mount_in_root(rootfd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", 'd');
+  in_own_tmpfs = 1;
   static const char *const devs[] = {"null", "zero", "full", "random", "urandom", "tty"};
   for (size_t i = 0; i < sizeof devs / sizeof *devs; i++) {
     char host[32], in[32];
@@ -550,6 +554,7 @@ static void mount_dev(int rootfd) {
   for (size_t i = 0; i < sizeof links / sizeof *links; i++)
     if (symlinkat(links[i][1], dir, links[i][0]) != 0) SETUP("creating /dev/%s", links[i][0]);
   close(dir);
+  in_own_tmpfs = 0;
 }
 
 static void mount_sys(int rootfd) {
