@@ -1,6 +1,6 @@
 /** Turns a RUN's `--mount` plans into sandbox mounts (glue over src/exec/run-mounts). */
 
-import { cleanupMountStubs, mountStubPaths, prepareRunMounts as prepareExecMounts, type RunMountSpec } from "../../exec/run-mounts/index.js";
+import { cleanupMountStubs, mountStubPaths, prepareRunMounts as prepareExecMounts, type LayerLookups, type RunMountSpec } from "../../exec/run-mounts/index.js";
 import type { Mount } from "../../exec/types.js";
 import { flattenedDir } from "../flattened.js";
 import type { BuildServices, StepResult } from "../services.js";
@@ -8,6 +8,9 @@ import type { RunStep } from "../steps.js";
 
 /** Paths the sandbox itself mounts over; if the image lacks them they are stubs too. */
 const SANDBOX_TARGETS = ["/proc", "/sys", "/dev", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname"];
+
+/** What the committed (never changing) layers hold at mount targets, shared by every RUN of the process. */
+const layerLookups: LayerLookups = new Map();
 
 export interface PreparedRunMounts {
   mounts: Mount[];
@@ -56,7 +59,8 @@ export async function prepareRunMounts(step: RunStep, mountResults: StepResult[]
     env: prepared.env,
     async cleanupStubs(upperDir) {
       // Stubs are what neither the lower layers nor the RUN itself had before the mount.
-      cleanupMountStubs(upperDir, mountStubPaths(chain, targets));
+      if (layerLookups.size > 100_000) layerLookups.clear();
+      cleanupMountStubs(upperDir, mountStubPaths(chain, targets, layerLookups));
     },
     release: () => prepared.release(),
   };

@@ -20,13 +20,20 @@ import type { RunMounts, RunMountSpec, RunMountsOptions } from "./types.js";
 
 /** Prepares the mounts of one RUN; on failure everything taken so far is released. */
 export async function prepareRunMounts(specs: RunMountSpec[], options: RunMountsOptions): Promise<RunMounts> {
-  const scratch = join(options.root, ROOT_DIRS.tmp, `run-mounts-${process.pid}-${randomBytes(6).toString("hex")}`);
-  mkdirSync(scratch, { recursive: true, mode: 0o700 });
-  const releases: Array<() => Promise<void>> = [() => rm(scratch, { recursive: true, force: true })];
+  const releases: Array<() => Promise<void>> = [];
   const release = async () => {
     for (const r of releases.splice(0).reverse()) await r();
   };
-  const state: BuildState = { options, scratch, mounts: [], env: [], releases, count: 0, sshCount: 0 };
+  // Made on first use: most RUNs have no mount that needs scratch space (saves a mkdir and an rm per RUN).
+  let scratch: string | undefined;
+  const scratchDir = (): string => {
+    if (scratch !== undefined) return scratch;
+    const dir = join(options.root, ROOT_DIRS.tmp, `run-mounts-${process.pid}-${randomBytes(6).toString("hex")}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    releases.unshift(() => rm(dir, { recursive: true, force: true }));
+    return (scratch = dir);
+  };
+  const state: BuildState = { options, scratch: scratchDir, mounts: [], env: [], releases, count: 0, sshCount: 0 };
   try {
     for (const spec of specs) await addMount(state, spec);
   } catch (err) {
@@ -44,7 +51,8 @@ export async function prepareRunMounts(specs: RunMountSpec[], options: RunMounts
 
 interface BuildState {
   options: RunMountsOptions;
-  scratch: string;
+  /** The RUN's scratch dir, created on first call and removed on release. */
+  scratch: () => string;
   mounts: Mount[];
   env: string[];
   releases: Array<() => Promise<void>>;
@@ -87,11 +95,12 @@ async function addBind(st: BuildState, spec: RunMountSpec, target: string): Prom
   // Writes must never reach the source: an overlay with a throwaway upper, or a throwaway copy.
   const n = st.count++;
   if (info.isDirectory() && st.options.overlay !== false && !/[,:]/.test(src)) {
-    mkdirSync(join(st.scratch, `bind-${n}`, "u"), { recursive: true });
-    mkdirSync(join(st.scratch, `bind-${n}`, "w"));
-    st.mounts.push({ type: "overlay", source: "overlay", target, options: [`lowerdir=${src}`, `upperdir=bind-${n}/u`, `workdir=bind-${n}/w`], cwd: st.scratch });
+    const scratch = st.scratch();
+    mkdirSync(join(scratch, `bind-${n}`, "u"), { recursive: true });
+    mkdirSync(join(scratch, `bind-${n}`, "w"));
+    st.mounts.push({ type: "overlay", source: "overlay", target, options: [`lowerdir=${src}`, `upperdir=bind-${n}/u`, `workdir=bind-${n}/w`], cwd: scratch });
   } else {
-    const copy = join(st.scratch, `bind-${n}`);
+    const copy = join(st.scratch(), `bind-${n}`);
     if (info.isDirectory()) {
       mkdirSync(copy);
       await copyTree(src, copy);
@@ -112,7 +121,7 @@ async function addSecret(st: BuildState, spec: RunMountSpec): Promise<void> {
   }
   if (spec.env !== undefined) st.env.push(`${spec.env}=${value.toString()}`);
   if (spec.env !== undefined && spec.target === undefined) return; // env only
-  const dir = join(st.scratch, "secrets");
+  const dir = join(st.scratch(), "secrets");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, String(st.count++));
   writeFileSync(file, value, { mode: spec.mode ?? 0o400 });

@@ -18,32 +18,51 @@ export const SANDBOX_MOUNT_POINTS: readonly string[] = ["/dev", "/proc", "/sys",
  * layer dirs `layers` (newest first: the upper dir, then the lower layers; or just the full tree
  * of a copy snapshot). Whiteouts hide lower entries; opaque markers are not read.
  */
-export function mountStubPaths(layers: string[], targets: string[]): string[] {
+export function mountStubPaths(layers: string[], targets: string[], cache?: LayerLookups): string[] {
   const missing = new Set<string>();
   for (const target of targets) {
     const parts = posix.normalize("/" + target).split("/").filter(Boolean);
     let below = false; // an ancestor is missing, so this path is too
     for (let i = 1; i <= parts.length; i++) {
       const path = "/" + parts.slice(0, i).join("/");
-      below ||= !existsInStack(layers, path);
+      below ||= !existsInStack(layers, path, cache);
       if (below) missing.add(path);
     }
   }
   return [...missing];
 }
 
-function existsInStack(layers: string[], path: string): boolean {
+/**
+ * What one layer dir has at a path: nothing (look further down), an entry, or something that
+ * hides the lower layers (a whiteout, or a file where a parent directory should be). Keyed by
+ * `layer + "\0" + path`; only for layers that never change (committed snapshots), so a build
+ * does not lstat every lower layer again at every RUN.
+ */
+export type LayerLookups = Map<string, "absent" | "present" | "hidden">;
+
+function existsInStack(layers: string[], path: string, cache?: LayerLookups): boolean {
   for (const layer of layers) {
-    let st;
-    try {
-      st = lstatSync(join(layer, path), { throwIfNoEntry: false });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOTDIR") return false; // a file hides the rest
-      throw err;
+    const key = layer + "\0" + path;
+    let found = cache?.get(key);
+    if (found === undefined) {
+      found = lookupInLayer(layer, path);
+      cache?.set(key, found);
     }
-    if (st) return !(st.isCharacterDevice() && st.rdev === 0);
+    if (found !== "absent") return found === "present";
   }
   return false;
+}
+
+function lookupInLayer(layer: string, path: string): "absent" | "present" | "hidden" {
+  let st;
+  try {
+    st = lstatSync(join(layer, path), { throwIfNoEntry: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOTDIR") return "hidden"; // a file hides the rest
+    throw err;
+  }
+  if (!st) return "absent";
+  return st.isCharacterDevice() && st.rdev === 0 ? "hidden" : "present";
 }
 
 /**
