@@ -1,13 +1,14 @@
 /**
  * Turns the final stage's result into an image in the content store: layer blobs for every
- * snapshot layer (packed once per snapshot and compression, then remembered), base layers reused
+ * snapshot layer (packed once per snapshot and compression, then remembered; uncompressed ones
+ * are only hashed and stored lazily, written when an export or push reads them), base layers reused
  * as they are, the config with diff IDs and history, and the manifest.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { buildManifest, type BuiltManifest } from "../image/manifest.js";
 import { withSourceDateEpoch, withCreated } from "../image/config.js";
-import { FsUtil, writeLayer } from "../image/layer/index.js";
+import { FsUtil, hashLayer, layerMediaType, writeLayer } from "../image/layer/index.js";
 import type { Descriptor, Digest, Image, ImageConfig, MediaTypes } from "../image/types.js";
 import { writeFileAtomic } from "../internal/atomic-write.js";
 import { ROOT_DIRS } from "../internal/root.js";
@@ -78,6 +79,16 @@ async function packSnapshot(svc: BuildServices, snapshot: string, opts: Assemble
     }
   }
   const dir = await svc.snapshotter.diffDir(snapshot);
+  if (opts.compression === "none") {
+    // The local store never reads its layers: record how to write the blob and hash it only.
+    const sde = opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {};
+    const { diffId, size } = await hashLayer(dir, { fsutil: fsutil(), ...sde });
+    svc.store.putLazy({ digest: diffId, size }, { kind: "layer-tar", dir: relative(svc.store.dir, dir), snapshot, ...sde });
+    const packed: PackedLayer = { descriptor: { mediaType: layerMediaType("none", opts.mediaTypes), digest: diffId, size }, diffId };
+    writeFileAtomic(memo, JSON.stringify(packed));
+    opts.onLayer?.(snapshot, true);
+    return packed;
+  }
   const written = await writeLayer(dir, {
     store: svc.store,
     compression: opts.compression,

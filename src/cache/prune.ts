@@ -1,3 +1,5 @@
+import { openImageStore } from "../image/image-store.js";
+import { reachableBlobs } from "../image/read-image.js";
 import type { CacheKey } from "./cache-key.js";
 import { openCacheIndex, type CacheRecord } from "./cache-index.js";
 
@@ -93,6 +95,21 @@ export async function pruneCache(root: string, options: PruneOptions): Promise<P
   const result: PruneResult = { removed: [], reclaimed: 0, failed: [] };
   const failed = new Set<string>();
   const overBudget = () => options.keepStorageBytes === undefined || total > options.keepStorageBytes;
+  // Stored images may hold layers only as a recipe over a snapshot (content-store.ts): write
+  // those blobs before the snapshot goes, so every stored image stays exportable. Layers no
+  // stored image names are not written; their recipes just stop working.
+  const images = openImageStore(root);
+  let named: Promise<Set<string>> | undefined;
+  const namedBlobs = async () => {
+    const all = new Set<string>();
+    for (const img of images.list()) for (const b of await reachableBlobs(images.content, img.descriptor).catch(() => [])) all.add(b.digest);
+    return all;
+  };
+  const removeSnapshot = async (name: string) => {
+    const keep = await (named ??= namedBlobs());
+    await images.content.materializeLazy((recipe, d) => recipe.snapshot === name && keep.has(d));
+    await options.removeSnapshot(name);
+  };
 
   // Removing a child can free its parent, so repeat until a pass removes nothing.
   for (let changed = true; changed && overBudget(); ) {
@@ -100,7 +117,7 @@ export async function pruneCache(root: string, options: PruneOptions): Promise<P
     for (const r of order) {
       if (!alive.has(r.key) || failed.has(r.key) || !eligible(r) || !overBudget()) continue;
       if ([...(children.get(r.key) ?? [])].some((c) => alive.has(c))) continue;
-      const error = await removeRecord(index, r, records, alive, options.removeSnapshot);
+      const error = await removeRecord(index, r, records, alive, removeSnapshot);
       if (error) {
         result.failed.push({ id: r.key, error });
         failed.add(r.key); // stays on disk and alive, so its parents stay too

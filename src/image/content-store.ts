@@ -7,13 +7,23 @@
  * rename(2) is atomic, so concurrent writers of the same blob (threads or processes) each produce
  * a complete file and the last rename wins with identical bytes; a blob that already exists is
  * never rewritten.
+ *
+ * A blob can also be stored lazily: `putLazy` records how to produce it (today: an uncompressed
+ * layer tar of a snapshot directory, which the layer writer produces byte for byte again) under
+ * `<dir>/lazy/<hex>.json`, and the bytes are written only when something reads them (`readBlob`,
+ * `openRead`, or `ensure` before using `blobPath`). The local image store never reads its
+ * uncompressed layers, so a build into it does not pay for writing them (large-context bench:
+ * 250 MB fewer bytes written per cold build).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { TsbuildError } from "../errors/index.js";
 import { digestHex, isDigest, type Digest } from "../internal/digest.js";
+import { writeFileAtomic } from "../internal/atomic-write.js";
+import { lazyRecipeUsable, produceLazyBlob, type LazyRecipe } from "./lazy-blob.js";
 
 export interface BlobInfo {
   digest: Digest;
@@ -29,11 +39,18 @@ export interface Expected {
 export interface ContentStore {
   readonly dir: string;
   blobPath(d: Digest): string;
+  /** True when the blob is stored, or stored lazily with its source still present. */
   has(d: Digest): boolean;
   /** The blob's size in bytes, or undefined when it is not stored. */
   size(d: Digest): number | undefined;
   readBlob(d: Digest): Promise<Buffer>;
   openRead(d: Digest): NodeJS.ReadableStream;
+  /** Writes a lazily stored blob's bytes, so `blobPath` can be read; throws `store/not-found` when there is neither. */
+  ensure(d: Digest): Promise<void>;
+  /** Records `info` as producible by `recipe` without writing it (see the file comment). */
+  putLazy(info: BlobInfo, recipe: LazyRecipe): void;
+  /** Writes every lazily stored blob whose recipe `match` selects (before its source goes away). */
+  materializeLazy(match: (r: LazyRecipe, d: Digest) => boolean): Promise<Digest[]>;
   writeBlob(data: Uint8Array, expected?: Expected): Promise<BlobInfo>;
   /** Streams `source` into the store, hashing as it goes; throws `store/digest-mismatch` on a bad blob. */
   ingest(source: AsyncIterable<Uint8Array>, expected?: Expected): Promise<BlobInfo>;
@@ -50,11 +67,13 @@ class FsContentStore implements ContentStore {
   readonly dir: string;
   private readonly blobsDir: string;
   private readonly ingestDir: string;
+  private readonly lazyDir: string;
 
   constructor(dir: string) {
     this.dir = dir;
     this.blobsDir = join(dir, "blobs", "sha256");
     this.ingestDir = join(dir, "ingest");
+    this.lazyDir = join(dir, "lazy");
   }
 
   blobPath(d: Digest): string {
@@ -63,19 +82,20 @@ class FsContentStore implements ContentStore {
   }
 
   has(d: Digest): boolean {
-    return existsSync(this.blobPath(d));
+    return existsSync(this.blobPath(d)) || this.lazy(d) !== undefined;
   }
 
   size(d: Digest): number | undefined {
     try {
       return statSync(this.blobPath(d)).size;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return this.lazy(d)?.size;
       throw err;
     }
   }
 
   async readBlob(d: Digest): Promise<Buffer> {
+    await this.ensure(d);
     try {
       return await readFile(this.blobPath(d));
     } catch (err) {
@@ -85,8 +105,73 @@ class FsContentStore implements ContentStore {
 
   openRead(d: Digest): NodeJS.ReadableStream {
     const path = this.blobPath(d);
-    if (!existsSync(path)) throw notFound(d);
-    return createReadStream(path);
+    if (existsSync(path)) return createReadStream(path);
+    if (!this.lazy(d)) throw notFound(d);
+    const ensured = this.ensure(d);
+    return Readable.from(
+      (async function* () {
+        await ensured;
+        yield* createReadStream(path);
+      })(),
+      { objectMode: false },
+    );
+  }
+
+  async ensure(d: Digest): Promise<void> {
+    if (existsSync(this.blobPath(d))) return;
+    const recipe = this.lazy(d);
+    if (!recipe) throw notFound(d);
+    try {
+      await this.ingest(produceLazyBlob(recipe, this.dir), { digest: d, size: recipe.size });
+      rmSync(join(this.lazyDir, digestHex(d) + ".json"), { force: true });
+    } catch (err) {
+      if (!(err instanceof TsbuildError) || err.code !== "store/digest-mismatch") throw err;
+      throw new TsbuildError(
+        "store/lazy-mismatch",
+        `blob ${d} could not be reproduced from snapshot ${recipe.snapshot}: ${err.message}; the snapshot changed after the image was built`,
+        { cause: err },
+      );
+    }
+  }
+
+  putLazy(info: BlobInfo, recipe: LazyRecipe): void {
+    if (this.has(info.digest)) return;
+    mkdirSync(this.lazyDir, { recursive: true });
+    writeFileAtomic(join(this.lazyDir, digestHex(info.digest) + ".json"), JSON.stringify({ ...recipe, size: info.size }));
+  }
+
+  async materializeLazy(match: (r: LazyRecipe, d: Digest) => boolean): Promise<Digest[]> {
+    const done: Digest[] = [];
+    for (const d of this.listLazy()) {
+      const r = this.lazy(d);
+      if (!r || !match(r, d)) continue;
+      await this.ensure(d);
+      done.push(d);
+    }
+    return done;
+  }
+
+  /** The recipe of a lazily stored blob whose source is still there, else undefined. */
+  private lazy(d: Digest): LazyRecipe | undefined {
+    let recipe: LazyRecipe;
+    try {
+      recipe = JSON.parse(readFileSync(join(this.lazyDir, digestHex(d) + ".json"), "utf8")) as LazyRecipe;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+    return lazyRecipeUsable(recipe, this.dir) ? recipe : undefined;
+  }
+
+  private listLazy(): Digest[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.lazyDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+    return names.flatMap((n) => (n.endsWith(".json") ? [`sha256:${n.slice(0, -5)}`] : [])).filter(isDigest);
   }
 
   writeBlob(data: Uint8Array, expected?: Expected): Promise<BlobInfo> {
@@ -133,6 +218,7 @@ class FsContentStore implements ContentStore {
 
   delete(d: Digest): void {
     rmSync(this.blobPath(d), { force: true });
+    rmSync(join(this.lazyDir, digestHex(d) + ".json"), { force: true });
   }
 
   list(): Digest[] {

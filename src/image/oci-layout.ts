@@ -74,7 +74,10 @@ export async function writeOciLayout(dir: string, opts: LayoutOptions): Promise<
   const blobsDir = join(dir, "blobs", "sha256");
   mkdirSync(blobsDir, { recursive: true });
   for (const e of opts.manifests) {
-    for (const b of await reachableBlobs(opts.store, e.descriptor)) copyBlob(opts.store, b, blobsDir);
+    for (const b of await reachableBlobs(opts.store, e.descriptor)) {
+      if (opts.store.has(b.digest)) await opts.store.ensure(b.digest); // writes a lazily stored blob
+      copyBlob(opts.store, b, blobsDir);
+    }
   }
   if (!existsSync(join(dir, OCI_LAYOUT_FILE))) writeFileAtomic(join(dir, OCI_LAYOUT_FILE), OCI_LAYOUT_BYTES);
   const existing = existsSync(join(dir, "index.json")) ? readLayoutIndex(dir).manifests : [];

@@ -113,6 +113,7 @@ class Pusher {
       location = this.location(res, what);
     }
 
+    await this.store.ensure(digest); // a lazily stored layer is written only now that a registry lacks it
     this.emit({ kind: "blob-start", digest, size, mediaType: desc.mediaType });
     try {
       if (size > this.chunkSize) location = await this.patchChunks(location, desc);

@@ -59,6 +59,7 @@ export function baseVertex(base: ResolvedBase, name: string, svc: BuildServices)
           ctx.status(`extracting ${l.base!.descriptor.digest}`, 0, l.base!.descriptor.size);
           const dir = mkdtempSync(join(svc.tmpDir, "layer-"));
           try {
+            await svc.store.ensure(l.base!.descriptor.digest); // a layer of a locally built image may be stored lazily
             const { diffId } = await applyLayer(svc.store.blobPath(l.base!.descriptor.digest), dir, { mediaType: l.base!.descriptor.mediaType });
             if (diffId !== l.base!.diffId) throw new Error(`layer ${l.base!.descriptor.digest} has diffID ${diffId}, the image config says ${l.base!.diffId}`);
             await svc.snapshotter.importDir(l.snapshot, dir, parent);

@@ -1,5 +1,5 @@
 /** Layers: writing a directory as a layer blob, and applying a layer blob to a directory. */
-export { writeLayer, type WriteLayerOptions, type WrittenLayer } from "./writer.js";
+export { writeLayer, hashLayer, layerTar, type WriteLayerOptions, type WrittenLayer } from "./writer.js";
 export { applyLayer, type ApplyLayerOptions } from "./applier.js";
 export {
   compressor,

@@ -40,15 +40,11 @@ const READ_WHOLE_LIMIT = 4 << 20;
 export async function writeLayer(dir: string, opts: WriteLayerOptions): Promise<WrittenLayer> {
   const compression = opts.compression ?? "gzip";
   const mediaType = layerMediaType(compression, opts.mediaTypes ?? "oci");
-  const ctx: EntryContext = {
-    sourceDateEpoch: opts.sourceDateEpoch,
-    xattrs: await readXattrs(dir, opts.fsutil),
-    inodes: new Map(),
-  };
   const diffHash = createHash("sha256");
   let uncompressedSize = 0;
+  const source = await layerTar(dir, opts);
   async function* hashed(): AsyncGenerator<Buffer> {
-    for await (const chunk of tarStream(dir, ctx)) {
+    for await (const chunk of source) {
       diffHash.update(chunk);
       uncompressedSize += chunk.length;
       yield chunk;
@@ -64,6 +60,30 @@ export async function writeLayer(dir: string, opts: WriteLayerOptions): Promise<
     diffId: `sha256:${diffHash.digest("hex")}`,
     uncompressedSize,
   };
+}
+
+/**
+ * The diffID and size of the uncompressed layer of `dir`, without storing it: the tar that
+ * writeLayer would write (and layerTar produces again, byte for byte, while `dir` is unchanged).
+ */
+export async function hashLayer(dir: string, opts: Omit<WriteLayerOptions, "store" | "compression" | "gzipLevel">): Promise<{ diffId: Digest; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of await layerTar(dir, opts)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { diffId: `sha256:${hash.digest("hex")}`, size };
+}
+
+/** The uncompressed layer tar of `dir` in chunks of at least 1 MiB. */
+export async function layerTar(dir: string, opts: Pick<WriteLayerOptions, "sourceDateEpoch" | "fsutil">): Promise<AsyncGenerator<Buffer>> {
+  const ctx: EntryContext = {
+    sourceDateEpoch: opts.sourceDateEpoch,
+    xattrs: await readXattrs(dir, opts.fsutil),
+    inodes: new Map(),
+  };
+  return tarStream(dir, ctx);
 }
 
 /** One fsutil process reads every xattr of the tree. */
