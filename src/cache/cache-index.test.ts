@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +47,23 @@ test("put, get, touch, delete and list round-trip records on disk", (t) => {
   assert.throws(() => index.get("../../etc/passwd"), /invalid cache key/);
 });
 
+test("a record keeps its path digests; marking it used does not rewrite it", (t) => {
+  const root = tempRoot(t);
+  const index = openCacheIndex(root);
+  const k = blake3Hex("copy");
+  const paths = { "a.txt": blake3Hex("1"), "dir/b.txt": blake3Hex("2") };
+  index.put(record(k, { step: { kind: "copy", description: "COPY . /", parentKey: null, inputs: { sources: ["."], paths, pathsTruncated: true } } }));
+  const file = join(root, "cache", "records", k.slice(0, 2), `${k}.json`);
+  const before = { text: readFileSync(file, "utf8"), ino: statSync(file).ino };
+  index.touch(k, 9000);
+  assert.deepEqual({ text: readFileSync(file, "utf8"), ino: statSync(file).ino }, before);
+  const got = openCacheIndex(root).get(k)!;
+  assert.equal(got.lastUsedAt, 9000);
+  assert.deepEqual(got.step.inputs.paths, paths);
+  assert.equal(got.step.inputs.pathsTruncated, true);
+  assert.deepEqual(index.list().map((r) => [r.key, r.lastUsedAt]), [[k, 9000]]);
+});
+
 test("a damaged record reads as absent instead of failing the build", (t) => {
   const root = tempRoot(t);
   const k = blake3Hex("x");
@@ -67,6 +84,21 @@ test("step identity maps to the last key built for that step", (t) => {
   assert.equal(index.lastForStep(id), blake3Hex("2"));
   assert.equal(index.lastForStep(other), undefined);
   assert.deepEqual(index.listSteps(), [{ stepId: id, key: blake3Hex("2") }]);
+});
+
+test("setting the key a step already has (every cache hit does) leaves its file alone", (t) => {
+  const root = tempRoot(t);
+  const index = openCacheIndex(root);
+  const id = stepIdentity({ dockerfile: "Dockerfile", stage: 0, position: 1, text: "COPY . /" });
+  index.setLastForStep(id, blake3Hex("1"));
+  const dir = join(root, "cache", "steps");
+  const ino = () => readdirSync(dir).map((f) => statSync(join(dir, f)).ino);
+  const before = ino();
+  index.setLastForStep(id, blake3Hex("1"));
+  assert.deepEqual(ino(), before);
+  index.setLastForStep(id, blake3Hex("2"));
+  assert.notDeepEqual(ino(), before);
+  assert.equal(index.lastForStep(id), blake3Hex("2"));
 });
 
 function runWriter(root: string, writer: string, count: number): Promise<number> {
@@ -91,7 +123,7 @@ test("two processes writing and reading at once leave only whole records", async
   for (const shard of readdirSync(join(root, "cache", "records"))) {
     for (const f of readdirSync(join(root, "cache", "records", shard))) {
       assert.ok(f.endsWith(".json") && !f.startsWith("."), `stray file ${f}`);
-      JSON.parse(readFileSync(join(root, "cache", "records", shard, f), "utf8"));
+      for (const line of readFileSync(join(root, "cache", "records", shard, f), "utf8").split("\n")) JSON.parse(line);
     }
   }
   assert.equal(index.listSteps().length, 10);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../internal/atomic-write.js";
 import { ROOT_DIRS } from "../internal/root.js";
@@ -60,11 +60,15 @@ export interface CacheRecord {
 }
 
 /**
- * The persistent cache index: one JSON file per record under
+ * The persistent cache index: one file per record under
  * `<root>/cache/records/<key[0:2]>/<key>.json`, each written by temp + rename, so several
  * processes can read and write at once without a global lock (last writer of a key wins, and
  * every reader sees a whole record). `lastForStep` maps a step identity to the key its last
  * build produced, for explaining misses.
+ *
+ * A record file is one JSON line, then (for COPY) a second JSON line with the per-path digests,
+ * which only a miss needs: a hit parses a few hundred bytes, not a 900 KB path list. The file's
+ * mtime is the record's last use, so marking a hit is one utimes, not a rewrite.
  */
 export interface CacheIndex {
   get(key: CacheKey): CacheRecord | undefined;
@@ -101,18 +105,21 @@ export function openCacheIndex(root: string): CacheIndex {
   const index: CacheIndex = {
     get: (key) => readRecord(recordPath(key)),
     put(record) {
-      writeFileAtomic(recordPath(record.key), JSON.stringify(record));
+      const path = recordPath(record.key);
+      writeFileAtomic(path, formatRecord(record));
+      setLastUsed(path, record.lastUsedAt);
     },
     touch(key, now = Date.now()) {
-      const r = index.get(key);
-      if (r && r.lastUsedAt < now) index.put({ ...r, lastUsedAt: now });
+      const path = recordPath(key);
+      const r = readRecord(path);
+      if (r && r.lastUsedAt < now) setLastUsed(path, now);
     },
     lastForStep(stepId) {
       const s = readJson(stepPath(stepId)) as { stepId?: string; key?: string } | undefined;
       return s?.stepId === stepId && typeof s.key === "string" ? s.key : undefined;
     },
     setLastForStep(stepId, key) {
-      writeFileAtomic(stepPath(stepId), JSON.stringify({ stepId, key }));
+      if (index.lastForStep(stepId) !== key) writeFileAtomic(stepPath(stepId), JSON.stringify({ stepId, key }));
     },
     list() {
       const out: CacheRecord[] = [];
@@ -141,9 +148,62 @@ export function openCacheIndex(root: string): CacheIndex {
   return index;
 }
 
+/** The record without its path digests, then the path digests (when there are any) on a second line. */
+function formatRecord(record: CacheRecord): string {
+  const { paths, ...inputs } = record.step.inputs;
+  const head = JSON.stringify({ ...record, step: { ...record.step, inputs } });
+  return paths === undefined ? head : `${head}\n${JSON.stringify({ paths })}`;
+}
+
+/** Marks the record file used at `ms` (its mtime; best effort: a concurrent delete wins). */
+function setLastUsed(path: string, ms: number): void {
+  try {
+    utimesSync(path, ms / 1000, ms / 1000);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+}
+
 function readRecord(path: string): CacheRecord | undefined {
-  const r = readJson(path) as CacheRecord | undefined;
-  return r && typeof r.key === "string" && typeof r.snapshot === "string" && r.step ? r : undefined;
+  let text: string;
+  let usedAt: number;
+  try {
+    const fd = openSync(path, "r");
+    try {
+      usedAt = Math.round(fstatSync(fd).mtimeMs);
+      text = readFileSync(fd, "utf8");
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  const newline = text.indexOf("\n");
+  const r = parseJson(newline < 0 ? text : text.slice(0, newline)) as CacheRecord | undefined;
+  if (!(r && typeof r.key === "string" && typeof r.snapshot === "string" && r.step && typeof r.step.inputs === "object")) return undefined;
+  r.lastUsedAt = usedAt;
+  if (newline >= 0) lazyPaths(r.step.inputs, text.slice(newline + 1));
+  return r;
+}
+
+/** `inputs.paths` parsed from the record's second line on first use (only misses look at it). */
+function lazyPaths(inputs: StepInputs, line: string): void {
+  let paths: Record<string, string> | undefined;
+  Object.defineProperty(inputs, "paths", {
+    enumerable: true,
+    configurable: true,
+    // Damaged: no paths, so a miss is explained without them and nothing is reused.
+    get: () => (paths ??= (parseJson(line) as { paths?: Record<string, string> } | undefined)?.paths),
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // not ours or damaged: treated as absent, the step is rebuilt
+  }
 }
 
 function readJson(path: string): unknown {
@@ -154,11 +214,7 @@ function readJson(path: string): unknown {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined; // not ours or damaged: treated as absent, the step is rebuilt
-  }
+  return parseJson(text);
 }
 
 function listDir(dir: string): string[] {

@@ -94,6 +94,48 @@ test("with a stat cache, an unchanged tree is checksummed without reading any fi
   assert.equal(second.checksum, first.checksum);
 });
 
+test("a selection taken whole from the stat cache has the checksum and per-path digests of a fresh one", (t) => {
+  const ctx = makeContext({ "a.txt": "a", "dir/b.txt": "b" });
+  const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));
+  t.after(() => [ctx, root].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  symlinkSync("a.txt", join(ctx, "link"));
+  const fresh = sum(ctx);
+  sum(ctx, { statCache: openStatCache(root, ctx), now: later });
+  const whole = sum(ctx, { statCache: openStatCache(root, ctx), now: later });
+  assert.deepEqual(whole.reads, []);
+  assert.equal(whole.checksum, fresh.checksum);
+  assert.deepEqual([...whole.paths], [...fresh.paths]);
+});
+
+test("with a stat cache, owner, mode, link target and content changes still change the checksum", (t) => {
+  const ctx = makeContext({ "a.txt": "a", "b.txt": "b" });
+  const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));
+  t.after(() => [ctx, root].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  symlinkSync("a.txt", join(ctx, "link"));
+  const cached = (owner = 0) => {
+    const entries = walkContext(ctx).map((e) => ({ ...e, uid: owner, gid: 0 }));
+    return checksumContext(ctx, entries, { statCache: openStatCache(root, ctx), now: later }).checksum;
+  };
+  const seen = new Set([cached(), cached()]);
+  assert.equal(seen.size, 1);
+  seen.add(cached(1000));
+  chmodSync(join(ctx, "b.txt"), 0o700);
+  seen.add(cached());
+  rmSync(join(ctx, "link"));
+  symlinkSync("b.txt", join(ctx, "link"));
+  seen.add(cached());
+  writeFileSync(join(ctx, "a.txt"), "A");
+  utimesSync(join(ctx, "a.txt"), HOUR_AGO, HOUR_AGO);
+  seen.add(cached());
+  assert.equal(seen.size, 5);
+  // And back: the first tree is still recorded, and still right.
+  chmodSync(join(ctx, "b.txt"), statSync(join(ctx, "a.txt")).mode & 0o7777);
+  rmSync(join(ctx, "link"));
+  symlinkSync("a.txt", join(ctx, "link"));
+  writeFileSync(join(ctx, "a.txt"), "a");
+  assert.ok(seen.has(cached()));
+});
+
 test("touching mtimes keeps the checksum; the touched files are re-hashed once, then reused", (t) => {
   const ctx = makeContext({ "a.txt": "a", "b.txt": "b" });
   const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));

@@ -1,12 +1,13 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { blake3Hex, createBlake3 } from "./hash.js";
-import type { StatCache } from "./stat-cache.js";
+import { RACY_WINDOW_NS, type StatCache } from "./stat-cache.js";
 import type { ContextEntry } from "./walk-context.js";
 
 /** Read size; bigger files are streamed through the hasher chunk by chunk. */
 const CHUNK = 4 * 1024 * 1024;
 const CHECKSUM_PREFIX = "tsbuild.contextsum.v1\0";
+const FINGERPRINT_PREFIX = "tsbuild.statfingerprint.v1\0";
 
 /**
  * A selected file for checksumming: a walked entry whose uid/gid are already what they WILL be
@@ -17,8 +18,11 @@ export type ChecksumEntry = ContextEntry;
 export interface ContextChecksum {
   /** BLAKE3 over every selected path and its entry digest, in path order. */
   checksum: string;
-  /** Entry digest per selected path (type, permission bits, owner, link target, content), sorted. */
-  paths: Map<string, string>;
+  /**
+   * Entry digest per selected path (type, permission bits, owner, link target, content), sorted.
+   * Computed on first use when the checksum came whole from the stat cache.
+   */
+  readonly paths: Map<string, string>;
 }
 
 export interface ChecksumOptions {
@@ -34,21 +38,80 @@ export interface ChecksumOptions {
  * The content checksum of exactly `entries` under `root`: content bytes, file type, permission
  * bits (with setuid/setgid/sticky), ownership and link targets — never mtimes, inode numbers or
  * the absolute root, so equal trees give equal checksums anywhere.
+ *
+ * With a stat cache, a selection whose every path and stat tuple is as recorded (and was not
+ * racy then) takes its checksum whole from the cache: one hash over the stat tuples instead of
+ * a lookup and an entry digest per file (the large-context no-op: 25,000 files).
  */
 export function checksumContext(root: string, entries: ChecksumEntry[], options: ChecksumOptions = {}): ContextChecksum {
   const now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
   const startedAt = now(); // taken before any read: the racy check compares against it
-  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const sorted = isSorted(entries) ? entries : [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const cache = options.statCache;
+  const print = cache ? fingerprint(sorted) : undefined;
+  const cached = print && cache!.lookupTree(print.digest);
+  if (cached) {
+    let paths: Map<string, string> | undefined;
+    return {
+      checksum: cached,
+      get paths() {
+        return (paths ??= digestEntries(root, sorted, startedAt, options).paths);
+      },
+    };
+  }
+  const result = digestEntries(root, sorted, startedAt, options);
+  if (print && print.latestNs + RACY_WINDOW_NS < startedAt) cache!.recordTree(print.digest, result.checksum);
+  cache?.save();
+  return result;
+}
+
+/** The checksum the slow way: an entry digest per path, content from the stat cache or read. */
+function digestEntries(root: string, sorted: ChecksumEntry[], startedAt: bigint, options: ChecksumOptions): { checksum: string; paths: Map<string, string> } {
   const paths = new Map<string, string>();
-  const total = createBlake3().update(CHECKSUM_PREFIX);
+  const parts: string[] = [CHECKSUM_PREFIX];
   for (const e of sorted) {
     const content = e.type === "file" ? fileDigest(root, e, startedAt, options) : "";
     const digest = entryDigest(e, content);
     paths.set(e.path, digest);
-    total.update(`${e.path}\0${digest}\0`);
+    parts.push(`${e.path}\0${digest}\0`);
   }
-  options.statCache?.save();
-  return { checksum: total.digestHex(), paths };
+  // One update over the joined text: the same bytes as an update per entry, 25,000 native calls fewer.
+  return { checksum: createBlake3().update(parts.join("")).digestHex(), paths };
+}
+
+/**
+ * A local fingerprint of what the checksum depends on, as lstat sees it: every path, link target,
+ * st_mode, owner, and for files size, mtime, ctime and inode. Equal fingerprints mean every file
+ * has the stat tuple it had when the recorded checksum was computed. `latestNs`: the newest file
+ * mtime/ctime, for the racy rule.
+ */
+function fingerprint(sorted: ChecksumEntry[]): { digest: string; latestNs: bigint } {
+  const n = sorted.length;
+  const names: string[] = new Array<string>(n);
+  const nums = new Float64Array(n * 4);
+  const stamps = new BigInt64Array(n * 3);
+  let latestNs = 0n;
+  for (let i = 0; i < n; i++) {
+    const e = sorted[i]!;
+    names[i] = `${e.path}\0${e.linkTarget ?? ""}`;
+    nums[i * 4] = e.mode;
+    nums[i * 4 + 1] = e.uid;
+    nums[i * 4 + 2] = e.gid;
+    if (e.type !== "file") continue;
+    nums[i * 4 + 3] = e.size;
+    stamps[i * 3] = e.mtimeNs;
+    stamps[i * 3 + 1] = e.ctimeNs;
+    stamps[i * 3 + 2] = e.ino;
+    if (e.mtimeNs > latestNs) latestNs = e.mtimeNs;
+    if (e.ctimeNs > latestNs) latestNs = e.ctimeNs;
+  }
+  const digest = createBlake3().update(FINGERPRINT_PREFIX).update(names.join("\0")).update(new Uint8Array(nums.buffer)).update(new Uint8Array(stamps.buffer)).digestHex();
+  return { digest, latestNs };
+}
+
+function isSorted(entries: ChecksumEntry[]): boolean {
+  for (let i = 1; i < entries.length; i++) if (!(entries[i - 1]!.path < entries[i]!.path)) return false;
+  return true;
 }
 
 /** The digest of one entry's metadata that survives a copy plus its content digest. */
@@ -71,19 +134,29 @@ function fileDigest(root: string, e: ChecksumEntry, startedAt: bigint, options: 
 // One buffer for every read: the hashing is synchronous, so it is never shared by two reads.
 let readBuffer: Buffer | undefined;
 
-/** BLAKE3 of a file's bytes, read synchronously in chunks (sync reads are fastest, notes §2). */
+/**
+ * BLAKE3 of a file's bytes, read synchronously in chunks (sync reads are fastest, notes §2).
+ * A file that fits one chunk is hashed in one call, without a hasher object.
+ */
 export function hashFile(path: string): string {
-  const h = createBlake3();
   const fd = openSync(path, "r");
   try {
     const buf = (readBuffer ??= Buffer.allocUnsafe(CHUNK));
+    let hasher: ReturnType<typeof createBlake3> | undefined;
+    let filled = 0;
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
+      const n = readSync(fd, buf, filled, CHUNK - filled, null);
       if (n === 0) break;
-      h.update(n === CHUNK ? buf : buf.subarray(0, n));
+      filled += n;
+      if (filled === CHUNK) {
+        (hasher ??= createBlake3()).update(buf);
+        filled = 0;
+      }
     }
+    if (!hasher) return blake3Hex(buf.subarray(0, filled));
+    if (filled) hasher.update(buf.subarray(0, filled));
+    return hasher.digestHex();
   } finally {
     closeSync(fd);
   }
-  return h.digestHex();
 }

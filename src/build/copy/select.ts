@@ -4,7 +4,8 @@
  * is listed with its metadata, minus `--exclude`d paths. The cache layer checksums this list and
  * copySources writes exactly it.
  */
-import { lstat, readdir, readlink } from "./fs-sync.js";
+import { lstat } from "./fs-sync.js";
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join, posix, relative } from "node:path";
 import type { Stats, BigIntStats } from "node:fs";
 import { cleanPath, compilePatterns, type MatchInfo, type PatternMatcher } from "../../parser/dockerignore/index.js";
@@ -44,7 +45,7 @@ export async function selectSources(
     for (const candidate of candidates) {
       const hostPath = await resolveInRoot(srcRoot, candidate);
       const st = await lstatOrNotFound(hostPath, source);
-      const files = await listEntries(hostPath, st, exclude, opts.keepOwnership === true, opts.ignore && { matcher: opts.ignore, prefix: toRootPath(srcRoot, hostPath).slice(1) });
+      const files = listEntries(hostPath, st, exclude, opts.keepOwnership === true, opts.ignore && { matcher: opts.ignore, prefix: toRootPath(srcRoot, hostPath).slice(1) });
       const selected: SelectedSource = {
         source,
         path: toRootPath(srcRoot, hostPath).slice(1),
@@ -70,7 +71,7 @@ async function parentDirs(baseHost: string, below: string, opts: SelectOptions):
   for (let i = 1; i <= parts.length; i++) {
     const rel = parts.slice(0, i).join("/");
     const host = join(baseHost, rel);
-    out.push(await entryFrom(rel, host, await lstat(host, { bigint: true }), opts.keepOwnership === true));
+    out.push(entryFrom(rel, host, await lstat(host, { bigint: true }), opts.keepOwnership === true));
   }
   return out;
 }
@@ -116,44 +117,59 @@ function toRootPath(root: string, hostPath: string): string {
   return rel === "" ? "/" : "/" + rel.split("\\").join("/");
 }
 
-/** The entry and, for a directory, everything below it in name order, skipping excluded paths. */
-async function listEntries(
+/**
+ * The entry and, for a directory, everything below it in name order, skipping excluded paths.
+ * Synchronous and lean, because it runs on every build over every context file: one readdir
+ * per directory, one lstat per entry that is kept (an excluded path is matched by name and
+ * never stat'ed unless a `!pattern` could re-include something below it).
+ */
+function listEntries(
   hostPath: string,
   st: BigIntStats,
   exclude: PatternMatcher | undefined,
   keepOwnership: boolean,
   ignore?: { matcher: PatternMatcher; prefix: string },
-): Promise<FileEntry[]> {
-  const out: FileEntry[] = [await entryFrom("", hostPath, st, keepOwnership)];
+): FileEntry[] {
+  const out: FileEntry[] = [entryFrom("", hostPath, st, keepOwnership)];
   if (!st.isDirectory()) return out;
   // The .dockerignore state of the source directory itself, from the context root down.
   let topIgnore: MatchInfo | undefined;
   if (ignore?.prefix) for (const p of prefixes(ignore.prefix)) topIgnore = ignore.matcher.matchesUsingParentResults(p, topIgnore).info;
-  const ignoreInfo = new Map<string, MatchInfo | undefined>([["", topIgnore]]);
-  const walk = async (dirRel: string, parentInfo: MatchInfo | undefined): Promise<void> => {
-    const names = (await readdir(dirRel === "" ? hostPath : join(hostPath, dirRel))).sort(byteOrder);
-    for (const name of names) {
+  const ignorePrefix = ignore?.prefix ? `${ignore.prefix}/` : "";
+  const walk = (dirRel: string, dirHost: string, excludeInfo: MatchInfo | undefined, ignoreInfo: MatchInfo | undefined): void => {
+    for (const name of sortedNames(readdirSync(dirHost))) {
       const rel = dirRel === "" ? name : `${dirRel}/${name}`;
-      const childHost = join(hostPath, rel);
-      const childSt = await lstat(childHost, { bigint: true });
-      let info: MatchInfo | undefined;
+      // Set when a pattern excludes this path but may re-include below it: kept only as a directory.
+      let onlyAsDir = false;
+      let childExclude: MatchInfo | undefined;
       if (exclude) {
-        const r = exclude.matchesUsingParentResults(rel, parentInfo);
-        info = r.info;
-        if (r.matched && !(childSt.isDirectory() && reincludesBelow(exclude, rel))) continue;
+        const r = exclude.matchesUsingParentResults(rel, excludeInfo);
+        childExclude = r.info;
+        if (r.matched) {
+          if (!reincludesBelow(exclude, rel)) continue;
+          onlyAsDir = true;
+        }
       }
+      let childIgnore: MatchInfo | undefined;
       if (ignore) {
-        const rootRel = ignore.prefix ? `${ignore.prefix}/${rel}` : rel;
-        const r = ignore.matcher.matchesUsingParentResults(rootRel, ignoreInfo.get(dirRel));
-        if (childSt.isDirectory()) ignoreInfo.set(rel, r.info);
+        const rootRel = ignorePrefix + rel;
+        const r = ignore.matcher.matchesUsingParentResults(rootRel, ignoreInfo);
+        childIgnore = r.info;
         // An ignored directory is kept (as the parent) only when a `!pattern` re-includes something below it.
-        if (r.matched && !(childSt.isDirectory() && reincludesBelow(ignore.matcher, rootRel))) continue;
+        if (r.matched) {
+          if (!reincludesBelow(ignore.matcher, rootRel)) continue;
+          onlyAsDir = true;
+        }
       }
-      out.push(await entryFrom(rel, childHost, childSt, keepOwnership));
-      if (childSt.isDirectory()) await walk(rel, info);
+      const childHost = `${dirHost}/${name}`;
+      const childSt = lstatSync(childHost, { bigint: true });
+      const isDir = childSt.isDirectory();
+      if (onlyAsDir && !isDir) continue;
+      out.push(entryFrom(rel, childHost, childSt, keepOwnership));
+      if (isDir) walk(rel, childHost, childExclude, childIgnore);
     }
   };
-  await walk("", undefined);
+  walk("", hostPath.endsWith("/") ? hostPath.slice(0, -1) : hostPath, undefined, topIgnore);
   return out;
 }
 
@@ -168,7 +184,7 @@ function reincludesBelow(exclude: PatternMatcher, dir: string): boolean {
   return exclude.patterns.some((p) => p.exclusion && (p.text + "/").startsWith(dir + "/"));
 }
 
-async function entryFrom(path: string, hostPath: string, st: BigIntStats, keepOwnership: boolean): Promise<FileEntry> {
+function entryFrom(path: string, hostPath: string, st: BigIntStats, keepOwnership: boolean): FileEntry {
   const type = entryType(st);
   const entry: FileEntry = {
     path,
@@ -185,7 +201,7 @@ async function entryFrom(path: string, hostPath: string, st: BigIntStats, keepOw
     ino: Number(st.ino),
     nlink: Number(st.nlink),
   };
-  if (type === "symlink") entry.linkTarget = await readlink(hostPath);
+  if (type === "symlink") entry.linkTarget = readlinkSync(hostPath);
   return entry;
 }
 
@@ -194,6 +210,15 @@ function entryType(st: Stats | BigIntStats): EntryType {
   if (st.isDirectory()) return "dir";
   if (st.isSymbolicLink()) return "symlink";
   return "other";
+}
+
+/**
+ * Names in byte (UTF-8) order. The default sort compares UTF-16 code units, which is the same
+ * order unless a name holds a character at or above U+D800; only then are names compared as bytes
+ * (a Buffer per comparison cost 10 ms over 25,000 names).
+ */
+function sortedNames(names: string[]): string[] {
+  return names.some((n) => /[\uD800-\uFFFF]/.test(n)) ? names.sort(byteOrder) : names.sort();
 }
 
 function byteOrder(a: string, b: string): number {

@@ -103,8 +103,9 @@ async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResul
   if (fromContext && srcRoot === svc.contextDir) selection = withoutIgnored(selection, svc, step);
   const entries: ContextEntry[] = [];
   for (const sel of selection) {
+    const base = sel.path.replace(/^\/+/, "");
     for (const f of sel.files) {
-      const rel = (f.path ? `${sel.path}/${f.path}` : sel.path).replace(/^\/+/, "");
+      const rel = !f.path ? base : base ? `${base}/${f.path}` : f.path;
       // The selection's own lstat, with the ownership the copy will give (never a second lstat).
       const e: ContextEntry = { path: rel, type: f.type, mode: f.fullMode, size: f.size, uid: chown?.uid ?? f.uid, gid: chown?.gid ?? f.gid, mtimeNs: f.mtimeNs, ctimeNs: f.ctimeNs, ino: BigInt(f.ino) };
       if (f.linkTarget !== undefined) e.linkTarget = f.linkTarget;
@@ -134,7 +135,18 @@ async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResul
       other: copyOther(step, fromContext ? "context" : source!.key),
     });
   const bytes = entries.reduce((n, e) => n + (e.type === "file" ? e.size : 0), 0);
-  const result: Resolved = { key: computeCacheKey({ parent: parent.key, step: description }), srcRoot, selection, inputs, paths: sum.paths, view, bytes };
+  const result: Resolved = {
+    key: computeCacheKey({ parent: parent.key, step: description }),
+    srcRoot,
+    selection,
+    inputs,
+    // Only a miss needs the per-path digests; a whole-selection stat-cache hit computes them on first use.
+    get paths() {
+      return sum.paths;
+    },
+    view,
+    bytes,
+  };
   if (chown) result.chown = chown;
   return result;
 }
