@@ -51,7 +51,8 @@ test("a record keeps its path digests; marking it used does not rewrite it", (t)
   const root = tempRoot(t);
   const index = openCacheIndex(root);
   const k = blake3Hex("copy");
-  const paths = { "a.txt": blake3Hex("1"), "dir/b.txt": blake3Hex("2") };
+  // Enough paths that the second line is far past the first read of the file.
+  const paths = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`dir/file-${i}.txt`, blake3Hex(String(i))]));
   index.put(record(k, { step: { kind: "copy", description: "COPY . /", parentKey: null, inputs: { sources: ["."], paths, pathsTruncated: true } } }));
   const file = join(root, "cache", "records", k.slice(0, 2), `${k}.json`);
   const before = { text: readFileSync(file, "utf8"), ino: statSync(file).ino };

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../internal/atomic-write.js";
 import { ROOT_DIRS } from "../internal/root.js";
@@ -111,8 +111,7 @@ export function openCacheIndex(root: string): CacheIndex {
     },
     touch(key, now = Date.now()) {
       const path = recordPath(key);
-      const r = readRecord(path);
-      if (r && r.lastUsedAt < now) setLastUsed(path, now);
+      if (lastUsed(path) < now) setLastUsed(path, now);
     },
     lastForStep(stepId) {
       const s = readJson(stepPath(stepId)) as { stepId?: string; key?: string } | undefined;
@@ -155,6 +154,16 @@ function formatRecord(record: CacheRecord): string {
   return paths === undefined ? head : `${head}\n${JSON.stringify({ paths })}`;
 }
 
+/** When the record file was last used (its mtime), or Infinity when it is gone. */
+function lastUsed(path: string): number {
+  try {
+    return Math.round(statSync(path).mtimeMs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return Infinity;
+    throw err;
+  }
+}
+
 /** Marks the record file used at `ms` (its mtime; best effort: a concurrent delete wins). */
 function setLastUsed(path: string, ms: number): void {
   try {
@@ -164,14 +173,26 @@ function setLastUsed(path: string, ms: number): void {
   }
 }
 
+/** How much of a record file is read first: its first line, the record without path digests, fits. */
+const HEAD_BYTES = 64 * 1024;
+
 function readRecord(path: string): CacheRecord | undefined {
-  let text: string;
+  let head: string;
   let usedAt: number;
+  let whole: boolean;
   try {
     const fd = openSync(path, "r");
     try {
-      usedAt = Math.round(fstatSync(fd).mtimeMs);
-      text = readFileSync(fd, "utf8");
+      const st = fstatSync(fd);
+      usedAt = Math.round(st.mtimeMs);
+      const buf = Buffer.allocUnsafe(Math.min(st.size, HEAD_BYTES));
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      head = buf.toString("utf8", 0, n);
+      whole = n >= st.size;
+      if (!whole && !head.includes("\n")) {
+        head = readFileSync(path, "utf8"); // a first line this long: an old record with paths inline
+        whole = true;
+      }
     } finally {
       closeSync(fd);
     }
@@ -179,23 +200,41 @@ function readRecord(path: string): CacheRecord | undefined {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  const newline = text.indexOf("\n");
-  const r = parseJson(newline < 0 ? text : text.slice(0, newline)) as CacheRecord | undefined;
+  const newline = head.indexOf("\n");
+  const r = parseJson(newline < 0 ? head : head.slice(0, newline)) as CacheRecord | undefined;
   if (!(r && typeof r.key === "string" && typeof r.snapshot === "string" && r.step && typeof r.step.inputs === "object")) return undefined;
   r.lastUsedAt = usedAt;
-  if (newline >= 0) lazyPaths(r.step.inputs, text.slice(newline + 1));
+  if (newline >= 0) lazyPaths(r.step.inputs, () => afterFirstLine(whole ? head : readFileSync(path, "utf8")));
   return r;
 }
 
+function afterFirstLine(text: string): string {
+  const newline = text.indexOf("\n");
+  return newline < 0 ? "" : text.slice(newline + 1);
+}
+
 /** `inputs.paths` parsed from the record's second line on first use (only misses look at it). */
-function lazyPaths(inputs: StepInputs, line: string): void {
+function lazyPaths(inputs: StepInputs, secondLine: () => string): void {
   let paths: Record<string, string> | undefined;
   Object.defineProperty(inputs, "paths", {
     enumerable: true,
     configurable: true,
     // Damaged: no paths, so a miss is explained without them and nothing is reused.
-    get: () => (paths ??= (parseJson(line) as { paths?: Record<string, string> } | undefined)?.paths),
+    get: () => (paths ??= (parseJson(readOr(secondLine, "")) as { paths?: Record<string, string> } | undefined)?.paths),
   });
+}
+
+/**
+ * The second line, read again on first use. The file may have been replaced since by a writer
+ * of the same key, whose path digests are the same (the key covers the checksum they make up);
+ * if it was deleted, there are no paths.
+ */
+function readOr(read: () => string, fallback: string): string {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
 }
 
 function parseJson(text: string): unknown {
