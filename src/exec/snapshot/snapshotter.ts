@@ -3,7 +3,7 @@
  * the diff) or copy (every snapshot a full tree; the diff against the parent is computed on
  * commit). See types.ts for the contract and store.ts for the layout.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { writeFileAtomic } from "../../internal/atomic-write.js";
 import { ROOT_DIRS } from "../../internal/root.js";
 import { rm } from "node:fs/promises";
@@ -75,7 +75,6 @@ class StoreSnapshotter implements Snapshotter {
     if (!rec || rec.kind !== "active") throw new SnapshotError("not-found", `committing ${key}: no active snapshot with that key`);
     if (this.store.lookup(name) !== undefined) return this.discard(key, rec.id);
     if (this.driver === "copy" && rec.ancestors.length > 0) await this.writeCopyDiff(rec);
-    if (this.driver === "overlay") removeWorkDir(join(this.store.idDir(rec.id), "work"));
     this.store.write({ ...rec, name, kind: "committed" });
     // Another process may commit the same name at the same moment: the first link wins.
     if (!this.store.link(name, rec.id)) return this.discard(key, rec.id);
@@ -193,13 +192,4 @@ class StoreSnapshotter implements Snapshotter {
     await copyEntries(this.fsDir(rec.id), ["."], tmp, this.store.idDir(rec.id)); // root dir metadata
     renameSync(tmp, join(this.store.idDir(rec.id), "diff"));
   }
-}
-
-/**
- * Removes an overlay workdir: a handful of empty entries once unmounted (`work`, `index` with
- * index=on, `work/incompat/volatile/dirty` after a volatile mount). Sync: no round trips through
- * the thread pool.
- */
-function removeWorkDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
 }
