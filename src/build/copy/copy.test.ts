@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, linkSync, lstatSync, readFileSync, readlinkSync, readdirSync, statSync, utimesSync, existsSync } from "node:fs";
+import { chmodSync, chownSync, linkSync, lstatSync, readFileSync, readlinkSync, readdirSync, statSync, utimesSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { CopyError, copySources, selectSources, type CopyOptions, type SelectOptions } from "./index.js";
 import { makeDir, type Spec } from "./testdir.js";
@@ -162,4 +162,30 @@ test("excluded paths are not copied", async () => {
   });
   assert.deepEqual(ls(r.root, "o"), ["a.go"]);
   r.cleanup();
+});
+
+test("copied files get the source's owner and exact mode, also in a set-group-ID directory and with set-id bits", async () => {
+  const c = makeDir({ "plain.txt": "p", "tool": "t", "open.txt": "o" });
+  const root = makeDir({ "srv/shared": null }, "tsbuild-root-");
+  try {
+    chmodSync(join(c.dir, "tool"), 0o4755);
+    chmodSync(join(c.dir, "open.txt"), 0o666);
+    const shared = join(root.dir, "srv/shared");
+    chownSync(shared, 0, 4321);
+    chmodSync(shared, 0o2775);
+    const selection = await selectSources(c.dir, ["plain.txt", "tool", "open.txt"], {});
+    await copySources(selection, root.dir, { workdir: "/", dest: "/srv/shared/", chown: { uid: 0, gid: 0 } });
+    for (const [name, mode] of [["plain.txt", 0o644], ["tool", 0o4755], ["open.txt", 0o666]] as const) {
+      const st = lstatSync(join(shared, name));
+      assert.equal(st.gid, 0, `${name} is not left in the directory's group`);
+      assert.equal(st.mode & 0o7777, mode, `${name} mode`);
+    }
+    const owned = await copyCase({ "f": "x" }, {}, ["f"], { dest: "/o/", chown: { uid: 1234, gid: 5678 } });
+    const st = lstatSync(join(owned.root, "o/f"));
+    assert.deepEqual([st.uid, st.gid], [1234, 5678]);
+    owned.cleanup();
+  } finally {
+    c.cleanup();
+    root.cleanup();
+  }
 });

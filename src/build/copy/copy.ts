@@ -5,8 +5,8 @@
  * 0755, and no write ever passes through a symlink found in the destination below the resolved
  * destination path.
  */
-import { chmod, copyFile, link, lchown, lstat, lutimes, mkdir, mkdtemp, rm, stat, symlink, unlink, utimes } from "./fs-sync.js";
-import { linkSync, lstatSync } from "node:fs";
+import { chmod, copyFile, createCopy, link, lchown, lstat, lutimes, mkdir, mkdtemp, rm, stat, symlink, unlink, utimes, UMASK } from "./fs-sync.js";
+import { closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative } from "node:path";
 import { cleanPath } from "../../parser/dockerignore/index.js";
@@ -60,11 +60,17 @@ async function extractInto(archive: string, dstHost: string, destRoot: string): 
   }
 }
 
+/** The owner of files this process creates (set-group-ID directories aside). */
+const EUID = process.geteuid?.() ?? -1;
+const EGID = process.getegid?.() ?? -1;
+
 class TreeWriter {
   /** First destination path written for each source inode, to recreate hard links. */
   private readonly inodes = new Map<string, string>();
   /** Directory metadata is applied last, deepest first, so writing children does not change it. */
   private pendingDirs: { entry: FileEntry; target: string }[] = [];
+  /** The group a new file gets in each destination directory (its own when set-group-ID); reset by finish(). */
+  private newFileGid = new Map<string, number>();
 
   constructor(
     private readonly root: string,
@@ -130,6 +136,7 @@ class TreeWriter {
   }
 
   private async writeEntry(entry: FileEntry, src: string, target: string, overwriteMeta: boolean): Promise<void> {
+    if (entry.type === "file" && !this.mode.replaceExisting && this.createFile(entry, src, target)) return;
     let existing = await lstat(target).catch((err) => (isMissing(err) ? undefined : Promise.reject(err)));
     if (existing && this.mode.replaceExisting && !(existing.isDirectory() && entry.type === "dir")) {
       await rm(target, { recursive: true, force: true });
@@ -163,6 +170,51 @@ class TreeWriter {
     await this.applyInfo(entry, target);
   }
 
+  /**
+   * The common case, a regular file whose target does not exist yet: created exclusively (so a
+   * symlink or anything else in the way makes it return false, for writeEntry's general path),
+   * then owner, mode and times set through the open descriptor, skipping the owner and mode calls
+   * when creation already gave the right ones. Large-context COPY (25k files), syscalls per file:
+   * 10 (lstat, stat, open, fstat, read, close, open, write, close, lchown, chmod, utimensat) -> 7.
+   */
+  private createFile(entry: FileEntry, src: string, target: string): boolean {
+    if (entry.nlink > 1 && this.inodes.has(`${entry.dev}:${entry.ino}`)) return false;
+    const mode = this.modeChange ? this.modeChange(entry.mode, false) : entry.mode;
+    const perm = mode & 0o777;
+    let fd: number;
+    try {
+      if (this.linkIdentical(entry, src, target)) return true;
+      fd = createCopy(src, target, perm, entry.size);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw err;
+    }
+    try {
+      const owner = this.chown ?? { uid: entry.uid, gid: entry.gid };
+      const chowned = owner.uid !== EUID || owner.gid !== this.groupOfNewFile(target);
+      if (chowned) fchownSync(fd, owner.uid, owner.gid);
+      // chown clears set-id bits, so those are always set afterwards, as applyInfo does.
+      if (mode !== (perm & ~UMASK)) fchmodSync(fd, mode);
+      futimesSync(fd, Number(entry.atimeNs) / 1e9, Number(entry.mtimeNs) / 1e9);
+    } finally {
+      closeSync(fd);
+    }
+    if (entry.nlink > 1) this.inodes.set(`${entry.dev}:${entry.ino}`, target);
+    return true;
+  }
+
+  /** The gid a file created in `target`'s directory gets: the directory's own if it is set-group-ID, else ours. */
+  private groupOfNewFile(target: string): number {
+    const dir = dirname(target);
+    let gid = this.newFileGid.get(dir);
+    if (gid === undefined) {
+      const st = statSync(dir);
+      gid = st.mode & 0o2000 ? st.gid : EGID;
+      this.newFileGid.set(dir, gid);
+    }
+    return gid;
+  }
+
   /** Links an identical file of an earlier result (see CopyOptions.reuse); false when there is none. */
   private linkIdentical(entry: FileEntry, src: string, target: string): boolean {
     const prior = this.reuse?.(src, relative(this.root, target));
@@ -182,6 +234,7 @@ class TreeWriter {
   async finish(): Promise<void> {
     const dirs = this.pendingDirs.reverse();
     this.pendingDirs = [];
+    this.newFileGid.clear(); // the metadata set below may make a directory set-group-ID
     for (const { entry, target } of dirs) await this.applyInfo(entry, target);
   }
 
