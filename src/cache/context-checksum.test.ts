@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checksumContext, type ChecksumOptions } from "./context-checksum.js";
+import { checksumContext, hashFile, type ChecksumOptions } from "./context-checksum.js";
+import { blake3Hex } from "./hash.js";
 import { RACY_WINDOW_NS, openStatCache } from "./stat-cache.js";
 import { walkContext } from "./walk-context.js";
 import { compilePatterns } from "../parser/dockerignore/index.js";
@@ -206,4 +207,18 @@ test("the .dockerignore matcher plugs in as isExcluded, with re-includes below e
   const m = compilePatterns(["docs", "!docs/keep.md", "vendor/", "*.md"]);
   const entries = walkContext(ctx, { isExcluded: (p) => m.matches(p), mayIncludeBelow: () => m.hasExclusions });
   assert.deepEqual(entries.map((e) => e.path), ["docs", "docs/keep.md", "main.go"]);
+});
+
+test("hashFile gives the BLAKE3 of the whole file at every size, with or without lstat's size", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbuild-hash-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const chunk = 4 * 1024 * 1024;
+  for (const size of [0, 1, 4096, chunk - 1, chunk, chunk + 1, 2 * chunk + 7]) {
+    const file = join(dir, `f${size}`);
+    writeFileSync(file, Buffer.alloc(size, size % 251));
+    const want = blake3Hex(readFileSync(file));
+    assert.equal(hashFile(file), want, `size ${size}`);
+    assert.equal(hashFile(file, size), want, `size ${size} with the size`);
+    assert.equal(hashFile(file, size + 10), want, `size ${size} with a stale larger size`);
+  }
 });

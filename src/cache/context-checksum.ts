@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, constants as fsConstants, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { blake3Hex, createBlake3 } from "./hash.js";
 import { RACY_WINDOW_NS, type StatCache } from "./stat-cache.js";
@@ -126,7 +126,7 @@ function fileDigest(root: string, e: ChecksumEntry, startedAt: bigint, options: 
   const cached = options.statCache?.lookup(e.path, e);
   if (cached !== undefined) return cached;
   options.onRead?.(e.path);
-  const digest = hashFile(join(root, e.path));
+  const digest = hashFile(join(root, e.path), e.size);
   options.statCache?.record(e.path, e, digest, startedAt);
   return digest;
 }
@@ -135,11 +135,31 @@ function fileDigest(root: string, e: ChecksumEntry, startedAt: bigint, options: 
 let readBuffer: Buffer | undefined;
 
 /**
- * BLAKE3 of a file's bytes, read synchronously in chunks (sync reads are fastest, notes §2).
- * A file that fits one chunk is hashed in one call, without a hasher object.
+ * Reading a file whose atime is not newer than its mtime (every file just touched or written)
+ * makes the kernel write the inode back under relatime; the owner (or root) can skip that.
  */
-export function hashFile(path: string): string {
-  const fd = openSync(path, "r");
+const NO_ATIME = fsConstants.O_RDONLY | (fsConstants.O_NOATIME ?? 0);
+let noAtimeAllowed = NO_ATIME !== fsConstants.O_RDONLY;
+
+function openForRead(path: string): number {
+  if (noAtimeAllowed) {
+    try {
+      return openSync(path, NO_ATIME);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EPERM") throw err;
+      noAtimeAllowed = false; // not the owner: plain reads from now on
+    }
+  }
+  return openSync(path, "r");
+}
+
+/**
+ * BLAKE3 of a file's bytes, read synchronously in chunks (sync reads are fastest, notes §2).
+ * A file that fits one chunk is hashed in one call, without a hasher object; with `size` (from
+ * lstat), such a file is read with one read call instead of two.
+ */
+export function hashFile(path: string, size?: number): string {
+  const fd = openForRead(path);
   try {
     const buf = (readBuffer ??= Buffer.allocUnsafe(CHUNK));
     let hasher: ReturnType<typeof createBlake3> | undefined;
@@ -151,6 +171,8 @@ export function hashFile(path: string): string {
       if (filled === CHUNK) {
         (hasher ??= createBlake3()).update(buf);
         filled = 0;
+      } else if (!hasher && filled === size) {
+        break; // short of what was asked for and what lstat said: the end (a grown file is reread next time, its stat differs)
       }
     }
     if (!hasher) return blake3Hex(buf.subarray(0, filled));
