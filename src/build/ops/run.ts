@@ -41,7 +41,7 @@ export function runVertex(step: RunStep, parentId: string, mountInputIds: string
       const key = computeCacheKey({ parent: parent.key, step: description! });
       // The pid in the key lets a later build remove this snapshot if this process is killed.
       const active = `run-${process.pid}-${randomBytes(6).toString("hex")}`;
-      const prepared = await svc.snapshotter.prepare(active, parent.snapshot ?? undefined);
+      const prepared = await svc.snapshotter.prepare(active, parent.snapshot ?? undefined, { sandboxMountPoints: true });
       let mounts: PreparedRunMounts | undefined;
       try {
         mounts = await prepareRunMounts(step, mountResults, parent, svc, ctx.signal);

@@ -26,16 +26,20 @@ export function layerPath(id: string): string {
   return `${id}/fs`;
 }
 
-/** The writable root of an overlay snapshot over `ancestors` (ids, oldest first). */
-export function overlayRootMount(snapshotsDir: string, id: string, ancestors: string[]): Mount {
+/**
+ * The writable root of an overlay snapshot over `ancestors` (ids, oldest first). `bottom`, a
+ * layer path relative to the snapshots dir, goes under all of them (see stub-layer.ts).
+ */
+export function overlayRootMount(snapshotsDir: string, id: string, ancestors: string[], bottom?: string): Mount {
   if (ancestors.length === 0) {
     return { type: "bind", source: join(snapshotsDir, layerPath(id)), target: "/", options: ["rbind", "rw"] };
   }
+  const lower = lowerdirOption(ancestors) + (bottom === undefined ? "" : `:${bottom}`);
   return {
     type: "overlay",
     source: "overlay",
     target: "/",
-    options: [lowerdirOption(ancestors), `upperdir=${layerPath(id)}`, `workdir=${id}/work`, ...(VOLATILE ? ["volatile"] : [])],
+    options: [lower, `upperdir=${layerPath(id)}`, `workdir=${id}/work`, ...(VOLATILE ? ["volatile"] : [])],
     cwd: snapshotsDir,
   };
 }

@@ -15,9 +15,10 @@ import { SnapshotError } from "./errors.js";
 import { copyRootMount, layerPath, overlayRootMount, overlayViewMount } from "./mounts.js";
 import { overlaySupported } from "./probe.js";
 import { SnapshotStore, type SnapshotRecord } from "./store.js";
+import { ensureStubLayer } from "./stub-layer.js";
 import { copyEntries, copyTree } from "./tree-copy.js";
 import { diffTrees } from "./tree-diff.js";
-import type { PreparedSnapshot, SnapshotDriver, SnapshotInfo, Snapshotter, SnapshotterOptions } from "./types.js";
+import type { PreparedSnapshot, PrepareOptions, SnapshotDriver, SnapshotInfo, Snapshotter, SnapshotterOptions } from "./types.js";
 
 /** Opens (creating if needed) the snapshots of `options.root`. */
 export async function createSnapshotter(options: SnapshotterOptions): Promise<Snapshotter> {
@@ -49,7 +50,7 @@ class StoreSnapshotter implements Snapshotter {
     readonly driver: SnapshotDriver,
   ) {}
 
-  async prepare(key: string, parent?: string): Promise<PreparedSnapshot> {
+  async prepare(key: string, parent?: string, options: PrepareOptions = {}): Promise<PreparedSnapshot> {
     if (this.store.lookup(key) !== undefined) throw new SnapshotError("already-exists", `snapshot ${key}: already exists`);
     const parentRec = parent === undefined ? undefined : this.committed(parent);
     const tmp = this.store.tempDir();
@@ -67,7 +68,8 @@ class StoreSnapshotter implements Snapshotter {
     await this.publish(key, id, parent, parentRec);
     const dir = this.fsDir(id);
     if (this.driver === "copy") return { key, root: copyRootMount(this.store.dir, id, false), dir };
-    return { key, root: overlayRootMount(this.store.dir, id, ancestors), dir, upperDir: dir };
+    const bottom = options.sandboxMountPoints && ancestors.length > 0 ? ensureStubLayer(this.store.dir) : undefined;
+    return { key, root: overlayRootMount(this.store.dir, id, ancestors, bottom), dir, upperDir: dir };
   }
 
   async commit(name: string, key: string): Promise<void> {

@@ -36,6 +36,15 @@ export interface PreparedSnapshot {
   upperDir?: string;
 }
 
+export interface PrepareOptions {
+  /**
+   * For a root the sandbox mounts: where the layers lack the sandbox's own mount points (/proc,
+   * /sys, /dev, /etc/hosts, /etc/resolv.conf), the root shows empty ones from a shared layer
+   * under all others (overlay with a parent only), so the sandbox need not create them in `dir`.
+   */
+  sandboxMountPoints?: boolean;
+}
+
 export interface SnapshotInfo {
   kind: SnapshotKind;
   /** Name of the committed parent, if any. */
@@ -51,7 +60,7 @@ export interface SnapshotInfo {
 export interface Snapshotter {
   readonly driver: SnapshotDriver;
   /** Creates the active snapshot `key` on top of the committed `parent` (or empty). */
-  prepare(key: string, parent?: string): Promise<PreparedSnapshot>;
+  prepare(key: string, parent?: string, options?: PrepareOptions): Promise<PreparedSnapshot>;
   /** Turns active `key` into committed `name`; consumes `key`. Committing an existing name is a no-op. */
   commit(name: string, key: string): Promise<void>;
   /** A read-only mount (target "/") of the committed `name` with all its parents. */
