@@ -3,7 +3,7 @@
  * the lookup BuildKit does (`<Dockerfile>.dockerignore` beside the Dockerfile wins over
  * `CONTEXT/.dockerignore`).
  */
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { cleanPath, goTrimSpace } from "./go-path.js";
 import { compilePatterns, type PatternMatcher } from "./matcher.js";
@@ -55,7 +55,7 @@ export async function loadDockerignore(contextDir: string, dockerfile: string): 
   for (const file of candidates) {
     let text: string;
     try {
-      text = await readFile(file, "utf8");
+      text = readFileSync(file, "utf8"); // sync: a small file, read once per build before anything runs
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
       throw err;
