@@ -44,6 +44,15 @@ async function rootDriver(root: string): Promise<SnapshotDriver> {
   return driver;
 }
 
+/** Read once: a umask that keeps 0755 saves a chmod per prepare. */
+const UMASK = readUmask();
+
+function readUmask(): number {
+  const mask = process.umask(0o022);
+  process.umask(mask);
+  return mask;
+}
+
 class StoreSnapshotter implements Snapshotter {
   constructor(
     private readonly store: SnapshotStore,
@@ -55,8 +64,8 @@ class StoreSnapshotter implements Snapshotter {
     const parentRec = parent === undefined ? undefined : this.committed(parent);
     const tmp = this.store.tempDir();
     try {
-      mkdirSync(join(tmp, "fs"));
-      chmodSync(join(tmp, "fs"), 0o755);
+      mkdirSync(join(tmp, "fs"), { mode: 0o755 });
+      if (UMASK & 0o755) chmodSync(join(tmp, "fs"), 0o755);
       if (this.driver === "overlay") mkdirSync(join(tmp, "work"));
       else if (parentRec) await copyTree(this.fsDir(parentRec.id), join(tmp, "fs"));
     } catch (err) {
@@ -65,7 +74,7 @@ class StoreSnapshotter implements Snapshotter {
     }
     const ancestors = parentRec ? [...parentRec.ancestors, parentRec.id] : [];
     const id = this.store.install(tmp, { name: key, kind: "active", driver: this.driver, parent, ancestors, createdAt: Date.now() });
-    await this.publish(key, id, parent, parentRec);
+    await this.publish(key, id, parent, parentRec, true);
     const dir = this.fsDir(id);
     if (this.driver === "copy") return { key, root: copyRootMount(this.store.dir, id, false), dir };
     const bottom = options.sandboxMountPoints && ancestors.length > 0 ? ensureStubLayer(this.store.dir) : undefined;
@@ -77,10 +86,11 @@ class StoreSnapshotter implements Snapshotter {
     if (!rec || rec.kind !== "active") throw new SnapshotError("not-found", `committing ${key}: no active snapshot with that key`);
     if (this.store.lookup(name) !== undefined) return this.discard(key, rec.id);
     if (this.driver === "copy" && rec.ancestors.length > 0) await this.writeCopyDiff(rec);
-    this.store.write({ ...rec, name, kind: "committed" });
-    // Another process may commit the same name at the same moment: the first link wins.
-    if (!this.store.link(name, rec.id)) return this.discard(key, rec.id);
+    // Key first: if this process dies in between, the snapshot is unreachable (a leak) rather than
+    // reachable under a dead run's key, where housekeeping would remove it as an orphan.
     this.store.unlink(key, rec.id);
+    // Another process may commit the same name at the same moment: the first link wins.
+    if (!this.store.link(name, rec.id, { kind: "committed" })) await this.store.destroy(rec.id);
   }
 
   async view(name: string): Promise<Mount> {
@@ -90,14 +100,14 @@ class StoreSnapshotter implements Snapshotter {
   }
 
   async remove(keyOrName: string): Promise<void> {
-    const id = this.store.lookup(keyOrName);
-    const rec = id === undefined ? undefined : this.store.read(id);
-    if (id === undefined || !rec) throw new SnapshotError("not-found", `removing ${keyOrName}: no such snapshot`);
+    const rec = this.store.find(keyOrName);
+    if (!rec) throw new SnapshotError("not-found", `removing ${keyOrName}: no such snapshot`);
+    const id = rec.id;
     this.store.unlink(keyOrName, id);
     // Unlink first, then look for children: a concurrent prepare either shows up here or sees
     // its parent gone (see publish), so no child is left without its parent.
     if (rec.kind === "committed" && this.store.children(id).length > 0) {
-      this.store.link(keyOrName, id);
+      this.store.link(keyOrName, id, { kind: rec.kind });
       throw new SnapshotError("failed-precondition", `removing ${keyOrName}: snapshot has children`);
     }
     await this.store.destroy(id);
@@ -143,8 +153,8 @@ class StoreSnapshotter implements Snapshotter {
   }
 
   /** Makes the installed snapshot `id` visible as `name`, or cleans it up. */
-  private async publish(name: string, id: string, parent?: string, parentRec?: SnapshotRecord): Promise<void> {
-    if (!this.store.link(name, id)) {
+  private async publish(name: string, id: string, parent?: string, parentRec?: SnapshotRecord, fresh = false): Promise<void> {
+    if (!this.store.link(name, id, { fresh })) {
       await this.store.destroy(id);
       throw new SnapshotError("already-exists", `snapshot ${name}: already exists`);
     }

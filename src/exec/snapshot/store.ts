@@ -1,8 +1,11 @@
 /**
  * On-disk metadata of the snapshotter. Layout under `<root>/snapshots`:
  *
- *   index/<sha256(key or name)>   {"name": …, "id": …}: created with link(2), so the first
- *                                 writer wins and readers never see a half-written entry
+ *   index/<sha256(key or name)>   {"name": …, "id": …, "kind"?: …}: created with link(2), so the
+ *                                 first writer wins and readers never see a half-written entry
+ *                                 (active keys, unique to their process: an exclusive create).
+ *                                 A commit adds the name's entry with kind "committed" and
+ *                                 leaves info.json as prepared
  *   <id>/info.json                the snapshot's record (kind, parent, layer chain)
  *   <id>/fs                       the snapshot's own tree (overlay upper dir, or a full copy)
  *   <id>/work                     overlay workdir: only empty entries once unmounted; kept after
@@ -17,7 +20,6 @@ import { createHash, randomBytes } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../internal/atomic-write.js";
 import { ROOT_DIRS } from "../../internal/root.js";
 import type { SnapshotDriver, SnapshotKind } from "./types.js";
 
@@ -31,6 +33,13 @@ export interface SnapshotRecord {
   /** Ids of the ancestors, oldest first (the parent last). */
   ancestors: string[];
   createdAt: number;
+}
+
+interface IndexEntry {
+  name: string;
+  id: string;
+  /** Set by commit; absent in entries whose record already has the right kind. */
+  kind?: SnapshotKind;
 }
 
 export class SnapshotStore {
@@ -49,19 +58,31 @@ export class SnapshotStore {
 
   /** The id that `name` (a key or a name) maps to, or undefined. */
   lookup(name: string): string | undefined {
+    return this.entry(name)?.id;
+  }
+
+  /**
+   * Looks up `name` and reads its record; undefined when either is missing. The entry's kind
+   * (written by commit) overrides the record's: a commit only adds an index entry.
+   */
+  find(name: string): SnapshotRecord | undefined {
+    const entry = this.entry(name);
+    const rec = entry === undefined ? undefined : this.read(entry.id);
+    if (!entry || !rec) return undefined;
+    return entry.kind ? { ...rec, name: entry.name, kind: entry.kind } : rec;
+  }
+
+  private entry(name: string): IndexEntry | undefined {
+    let text: string;
     try {
-      const entry = JSON.parse(readFileSync(this.indexPath(name), "utf8")) as { name: string; id: string };
-      return entry.name === name ? entry.id : undefined;
+      text = readFileSync(this.indexPath(name), "utf8");
     } catch (err) {
       if (isCode(err, "ENOENT")) return undefined;
       throw err;
     }
-  }
-
-  /** Looks up `name` and reads its record; undefined when either is missing. */
-  find(name: string): SnapshotRecord | undefined {
-    const id = this.lookup(name);
-    return id === undefined ? undefined : this.read(id);
+    if (text === "") return undefined; // a fresh link being written (see link)
+    const entry = JSON.parse(text) as IndexEntry;
+    return entry.name === name ? entry : undefined;
   }
 
   read(id: string): SnapshotRecord | undefined {
@@ -73,14 +94,25 @@ export class SnapshotStore {
     }
   }
 
-  write(rec: SnapshotRecord): void {
-    writeFileAtomic(join(this.idDir(rec.id), "info.json"), JSON.stringify(rec) + "\n");
-  }
-
-  /** Adds `name → id` unless `name` is taken; returns false when another entry won. */
-  link(name: string, id: string): boolean {
+  /**
+   * Adds `name → id` unless `name` is taken; returns false when another entry won. `kind`
+   * overrides the record's kind for this name. `fresh`: the name is new and only this process
+   * creates it (an active key): one exclusive create instead of write, link and unlink (3
+   * metadata ops); readers take the empty file of a create in progress as absent.
+   */
+  link(name: string, id: string, opts: { kind?: SnapshotKind; fresh?: boolean } = {}): boolean {
+    const data = JSON.stringify(opts.kind ? { name, id, kind: opts.kind } : { name, id }) + "\n";
+    if (opts.fresh) {
+      try {
+        writeFileSync(this.indexPath(name), data, { flag: "wx" });
+        return true;
+      } catch (err) {
+        if (isCode(err, "EEXIST")) return false;
+        throw err;
+      }
+    }
     const tmp = join(this.indexDir, `.tmp-${randomBytes(6).toString("hex")}`);
-    writeFileSync(tmp, JSON.stringify({ name, id }) + "\n");
+    writeFileSync(tmp, data);
     try {
       linkSync(tmp, this.indexPath(name));
       return true;
