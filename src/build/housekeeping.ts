@@ -35,9 +35,17 @@ export function sweepStaleScratch(tmpRoot: string): Set<number> {
   return dead;
 }
 
-/** Active RUN snapshots (`run-<pid>-…`) a killed build left: never committed, so never cached. */
+/**
+ * Active RUN snapshots (`run-<pid>-…`) a killed build left: never committed, so never cached;
+ * and its unused snapshot scratch dirs (`.tmp-<pid>-…`, made ahead of the next RUN).
+ */
 export async function removeOrphanedRuns(root: string, snapshotter: BuildServices["snapshotter"], dead: Set<number>): Promise<void> {
-  const indexDir = join(root, ROOT_DIRS.snapshots, "index");
+  const snapshotsDir = join(root, ROOT_DIRS.snapshots);
+  for (const name of readdirSync(snapshotsDir)) {
+    const pid = Number(/^\.tmp-(\d+)-/.exec(name)?.[1]);
+    if (pid && dead.has(pid)) rmSync(join(snapshotsDir, name), { recursive: true, force: true });
+  }
+  const indexDir = join(snapshotsDir, "index");
   for (const file of readdirSync(indexDir)) {
     let name: string;
     try {

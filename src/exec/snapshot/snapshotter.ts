@@ -3,10 +3,10 @@
  * the diff) or copy (every snapshot a full tree; the diff against the parent is computed on
  * commit). See types.ts for the contract and store.ts for the layout.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { writeFileAtomic } from "../../internal/atomic-write.js";
 import { ROOT_DIRS } from "../../internal/root.js";
-import { rm } from "node:fs/promises";
+import { chmod, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Mount } from "../types.js";
 import { applyDiff } from "./apply-diff.js";
@@ -44,6 +44,12 @@ async function rootDriver(root: string): Promise<SnapshotDriver> {
   return driver;
 }
 
+/** Spare scratch dirs made ahead (see takeScratch), removed when the process exits. */
+const spares = new Set<string>();
+process.once("exit", () => {
+  for (const dir of spares) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Read once: a umask that keeps 0755 saves a chmod per prepare. */
 const UMASK = readUmask();
 
@@ -62,12 +68,9 @@ class StoreSnapshotter implements Snapshotter {
   async prepare(key: string, parent?: string, options: PrepareOptions = {}): Promise<PreparedSnapshot> {
     if (this.store.lookup(key) !== undefined) throw new SnapshotError("already-exists", `snapshot ${key}: already exists`);
     const parentRec = parent === undefined ? undefined : this.committed(parent);
-    const tmp = this.store.tempDir();
+    const tmp = await this.takeScratch();
     try {
-      mkdirSync(join(tmp, "fs"), { mode: 0o755 });
-      if (UMASK & 0o755) chmodSync(join(tmp, "fs"), 0o755);
-      if (this.driver === "overlay") mkdirSync(join(tmp, "work"));
-      else if (parentRec) await copyTree(this.fsDir(parentRec.id), join(tmp, "fs"));
+      if (this.driver === "copy" && parentRec) await copyTree(this.fsDir(parentRec.id), join(tmp, "fs"));
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw err;
@@ -79,6 +82,40 @@ class StoreSnapshotter implements Snapshotter {
     if (this.driver === "copy") return { key, root: copyRootMount(this.store.dir, id, false), dir };
     const bottom = options.sandboxMountPoints && ancestors.length > 0 ? ensureStubLayer(this.store.dir) : undefined;
     return { key, root: overlayRootMount(this.store.dir, id, ancestors, bottom), dir, upperDir: dir };
+  }
+
+  /**
+   * An empty snapshot dir (`fs/` 0755, overlay: `work/`) under a temporary name. After the first
+   * prepare the next one is made in the background, while the caller's RUN runs: its three
+   * mkdirs (0.1-0.5 ms each on a busy disk) leave the critical path. A spare left when the
+   * process ends is a `.tmp-<pid>-*` dir that housekeeping removes once the pid is gone.
+   */
+  private async takeScratch(): Promise<string> {
+    const spare = this.spare;
+    this.spare = this.makeScratch().then(
+      (dir) => (spares.add(dir), dir),
+      () => undefined,
+    );
+    const dir = await spare;
+    if (dir === undefined) return this.makeScratch();
+    spares.delete(dir);
+    return dir;
+  }
+
+  private spare: Promise<string | undefined> | undefined;
+
+  private async makeScratch(): Promise<string> {
+    const tmp = this.store.tempDirName();
+    await mkdir(tmp);
+    try {
+      await mkdir(join(tmp, "fs"), { mode: 0o755 });
+      if (UMASK & 0o755) await chmod(join(tmp, "fs"), 0o755);
+      if (this.driver === "overlay") await mkdir(join(tmp, "work"));
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    return tmp;
   }
 
   async commit(name: string, key: string): Promise<void> {

@@ -153,9 +153,14 @@ export class SnapshotStore {
 
   /** A fresh scratch directory beside the snapshots (same filesystem, so rename works). */
   tempDir(): string {
-    const dir = join(this.dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+    const dir = this.tempDirName();
     mkdirSync(dir);
     return dir;
+  }
+
+  /** A name for a scratch directory: `.tmp-<pid>-<random>` (housekeeping matches the pid). */
+  tempDirName(): string {
+    return join(this.dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
   }
 
   /** Records whose parent is `id` (snapshots being removed are already out of sight). */
