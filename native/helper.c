@@ -958,8 +958,14 @@ static int outer_main(void) {
   rootless = geteuid() != 0;
   if (!rootless) cgroup_setup();
   else if (req.memory > 0 || req.cpus > 0) warnf("resource limits ignored: cgroups need root");
-  char mountdir[] = "/tmp/tsbuild-sandbox-XXXXXX";
-  if (!mkdtemp(mountdir)) SETUP("creating a mountpoint directory in /tmp");
+  /* On /dev/shm (tmpfs) when there is one: a mkdir and rmdir on a journaled /tmp cost up to
+   * 0.5 ms each per RUN while other builds write to that disk. */
+  char mountdir[] = "/dev/shm/tsbuild-sandbox-XXXXXX";
+  struct statfs shm;
+  if (statfs("/dev/shm", &shm) != 0 || shm.f_type != TMPFS_MAGIC || !mkdtemp(mountdir)) {
+    strcpy(mountdir, "/tmp/tsbuild-sandbox-XXXXXX");
+    if (!mkdtemp(mountdir)) SETUP("creating a mountpoint directory in /tmp");
+  }
   if (rootless) enter_user_namespace();
   if (unshare(CLONE_NEWPID) != 0) { int e = errno; rmdir(mountdir); errno = e; SETUP("creating the PID namespace"); }
 
