@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -520,13 +521,32 @@ static void mount_root(const char *at) {
 static void mount_dev(int rootfd) {
   mount_in_root(rootfd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", 'd');
   in_own_tmpfs = 1;
-  static const char *const devs[] = {"null", "zero", "full", "random", "urandom", "tty"};
-  for (size_t i = 0; i < sizeof devs / sizeof *devs; i++) {
-    char host[32], in[32];
-    snprintf(host, sizeof host, "/dev/%s", devs[i]);
-    snprintf(in, sizeof in, "/dev/%s", devs[i]);
-    if (access(host, F_OK) != 0) continue;
-    mount_in_root(rootfd, host, in, NULL, MS_BIND, NULL, 'f');
+  static const struct { const char *name; unsigned major, minor; } devs[] = {
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+  };
+  if (!rootless) {
+    /* As root, mknod as runc does: one call each instead of a file, lookups and a bind mount
+     * (which the namespace teardown also has to undo). 0666 like the host's. */
+    int devfd = open_in_root(rootfd, "/dev", 'd');
+    char dp[64];
+    fdpath(dp, sizeof dp, devfd);
+    int dir = open(dp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    close(devfd);
+    if (dir < 0) SETUP("opening /dev");
+    mode_t old = umask(0);
+    for (size_t i = 0; i < sizeof devs / sizeof *devs; i++)
+      if (mknodat(dir, devs[i].name, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor)) != 0)
+        SETUP("creating /dev/%s", devs[i].name);
+    umask(old);
+    close(dir);
+  } else {
+    /* A user namespace may not create device nodes: bind the host's. */
+    for (size_t i = 0; i < sizeof devs / sizeof *devs; i++) {
+      char path[32];
+      snprintf(path, sizeof path, "/dev/%s", devs[i].name);
+      if (access(path, F_OK) != 0) continue;
+      mount_in_root(rootfd, path, path, NULL, MS_BIND, NULL, 'f');
+    }
   }
   int fd = open_in_root(rootfd, "/dev/pts", 'd');
   if (fd < 0) SETUP("creating /dev/pts");

@@ -65,6 +65,16 @@ describe("helper executor", { skip }, () => {
     assert.match(app.stdout, /^NoNewPrivs:\s*0$/m);
   });
 
+  test("/dev has the usual character devices, usable by a non-root user", async () => {
+    const script =
+      "for d in null zero full random urandom tty; do [ -c /dev/$d ] && echo $d; done; " +
+      "echo x > /dev/null && echo wrote; head -c 5 /dev/zero | wc -c; head -c 7 /dev/urandom | wc -c; echo x > /dev/full || echo full; ls /dev/pts/ptmx /dev/shm >/dev/null && echo pts";
+    for (const user of ["root", "app"]) {
+      const r = await runSh(ex, script, { spec: { user } });
+      assert.equal(r.stdout, "null\nzero\nfull\nrandom\nurandom\ntty\nwrote\n5\n7\nfull\npts\n", `as ${user}: ${r.stderr}`);
+    }
+  });
+
   test("masked /proc paths read empty and /proc/sys is read-only", async () => {
     const masked = ["/proc/kcore", "/proc/keys", "/proc/timer_list"].filter((p) => existsSync(p));
     assert.ok(masked.length > 0);
