@@ -87,13 +87,14 @@ function digestEntries(root: string, sorted: ChecksumEntry[], startedAt: bigint,
  */
 function fingerprint(sorted: ChecksumEntry[]): { digest: string; latestNs: bigint } {
   const n = sorted.length;
-  const names: string[] = new Array<string>(n);
+  const names: string[] = new Array<string>(2 * n); // path, link target: no string built per entry
   const nums = new Float64Array(n * 4);
   const stamps = new BigInt64Array(n * 3);
   let latestNs = 0n;
   for (let i = 0; i < n; i++) {
     const e = sorted[i]!;
-    names[i] = `${e.path}\0${e.linkTarget ?? ""}`;
+    names[2 * i] = e.path;
+    names[2 * i + 1] = e.linkTarget ?? "";
     nums[i * 4] = e.mode;
     nums[i * 4 + 1] = e.uid;
     nums[i * 4 + 2] = e.gid;
