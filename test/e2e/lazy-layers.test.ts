@@ -70,6 +70,15 @@ test("tsbuild save writes the layers on demand; umoci unpacks the result", { ski
   assert.equal(readFileSync(join(rootfs, "srv/built"), "utf8"), "built\n");
 });
 
+test("a build FROM the stored image unpacks its lazily stored layers", { skip }, async () => {
+  const base = fx.context({ Dockerfile: "FROM busybox\nCOPY base.txt /srv/base.txt\n", "base.txt": "from a local base\n" });
+  await fx.build({ context: base, tags: ["lazy/base:1"] });
+  for (const b of await ownLayerBlobs("lazy/base:1")) assert.equal(existsSync(b), false, `${b} was written`);
+  const ctx = fx.context({ Dockerfile: "FROM lazy/base:1\nRUN cat /srv/base.txt > /copied\n" });
+  const out = await fx.buildAndUnpack({ context: ctx });
+  assert.equal(readFileSync(join(out.rootfs, "copied"), "utf8"), "from a local base\n");
+});
+
 test("prune --all removes the snapshots but the stored image stays complete", { skip }, async () => {
   for (const b of await ownLayerBlobs("lazy/pruned:1")) assert.equal(existsSync(b), false, `${b} was written`);
   assert.equal(await cli(["prune", "--all", "--force"]), 0);
