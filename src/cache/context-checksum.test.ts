@@ -31,7 +31,14 @@ function sum(ctx: string, options: Omit<ChecksumOptions, "onRead"> = {}) {
   const reads: string[] = [];
   const entries = walkContext(ctx).map((e) => ({ ...e, uid: 0, gid: 0 }));
   const r = checksumContext(ctx, entries, { ...options, onRead: (p) => reads.push(p) });
-  return { ...r, reads };
+  // `paths` stays lazy, as in a build: a whole-selection hit reads nothing until it is asked for.
+  return {
+    checksum: r.checksum,
+    get paths() {
+      return r.paths;
+    },
+    reads,
+  };
 }
 
 test("walkContext lists entries sorted, skips excluded dirs, records symlink targets", (t) => {
