@@ -1100,7 +1100,9 @@ static void start_run(uint32_t id, const unsigned char *frame, uint32_t len) {
     fcntl(EVENT_FD, F_SETFD, FD_CLOEXEC);
     close(REQUEST_FD);
     /* Other runs' pipes must not stay open in this sandbox's processes. */
+#ifdef SYS_close_range
     if (syscall(SYS_close_range, EVENT_FD + 1, ~0U, 0) != 0)
+#endif
       for (int fd = EVENT_FD + 1; fd < 1024; fd++) close(fd);
     if (len < 12) fail("exec/helper-protocol", 0, "request truncated");
     if (check_header(frame, "TSBR") != len - 12) fail("exec/helper-protocol", 0, "request length does not match its frame");
