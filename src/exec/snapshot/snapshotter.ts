@@ -77,7 +77,7 @@ class StoreSnapshotter implements Snapshotter {
     }
     const ancestors = parentRec ? [...parentRec.ancestors, parentRec.id] : [];
     const id = this.store.install(tmp, { name: key, kind: "active", driver: this.driver, parent, ancestors, createdAt: Date.now() });
-    await this.publish(key, id, parent, parentRec, true);
+    await this.publish(key, id, parent, parentRec);
     const dir = this.fsDir(id);
     if (this.driver === "copy") return { key, root: copyRootMount(this.store.dir, id, false), dir };
     const bottom = options.sandboxMountPoints && ancestors.length > 0 ? ensureStubLayer(this.store.dir) : undefined;
@@ -190,8 +190,8 @@ class StoreSnapshotter implements Snapshotter {
   }
 
   /** Makes the installed snapshot `id` visible as `name`, or cleans it up. */
-  private async publish(name: string, id: string, parent?: string, parentRec?: SnapshotRecord, fresh = false): Promise<void> {
-    if (!this.store.link(name, id, { fresh })) {
+  private async publish(name: string, id: string, parent?: string, parentRec?: SnapshotRecord): Promise<void> {
+    if (!this.store.link(name, id)) {
       await this.store.destroy(id);
       throw new SnapshotError("already-exists", `snapshot ${name}: already exists`);
     }

@@ -1,11 +1,10 @@
 /**
  * On-disk metadata of the snapshotter. Layout under `<root>/snapshots`:
  *
- *   index/<sha256(key or name)>   {"name": …, "id": …, "kind"?: …}: created with link(2), so the
- *                                 first writer wins and readers never see a half-written entry
- *                                 (active keys, unique to their process: an exclusive create).
- *                                 A commit adds the name's entry with kind "committed" and
- *                                 leaves info.json as prepared
+ *   index/<sha256(key or name)>   {"name": …, "id": …, "kind"?: …}: one exclusive create, so the
+ *                                 first writer wins; an empty entry is one being written (see
+ *                                 link). A commit adds the name's entry with kind "committed"
+ *                                 and leaves info.json as prepared
  *   <id>/info.json                the snapshot's record (kind, parent, layer chain)
  *   <id>/fs                       the snapshot's own tree (overlay upper dir, or a full copy)
  *   <id>/work                     overlay workdir: only empty entries once unmounted; kept after
@@ -17,7 +16,7 @@
  * New snapshot directories are built under a temporary name and renamed into place.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ROOT_DIRS } from "../../internal/root.js";
@@ -96,31 +95,23 @@ export class SnapshotStore {
 
   /**
    * Adds `name → id` unless `name` is taken; returns false when another entry won. `kind`
-   * overrides the record's kind for this name. `fresh`: the name is new and only this process
-   * creates it (an active key): one exclusive create instead of write, link and unlink (3
-   * metadata ops); readers take the empty file of a create in progress as absent.
+   * overrides the record's kind for this name. One exclusive create (O_EXCL: the first writer
+   * wins) instead of a temp file, link(2) and unlink: 1 metadata op instead of 3. Readers take
+   * the empty file of a create in progress as absent (a small write is seen whole or not at all);
+   * an empty entry older than STALE_EMPTY_MS is what a process killed mid-create left, and is
+   * replaced.
    */
-  link(name: string, id: string, opts: { kind?: SnapshotKind; fresh?: boolean } = {}): boolean {
+  link(name: string, id: string, opts: { kind?: SnapshotKind } = {}): boolean {
+    const path = this.indexPath(name);
     const data = JSON.stringify(opts.kind ? { name, id, kind: opts.kind } : { name, id }) + "\n";
-    if (opts.fresh) {
+    for (let retried = false; ; retried = true) {
       try {
-        writeFileSync(this.indexPath(name), data, { flag: "wx" });
+        writeFileSync(path, data, { flag: "wx" });
         return true;
       } catch (err) {
-        if (isCode(err, "EEXIST")) return false;
-        throw err;
+        if (!isCode(err, "EEXIST")) throw err;
+        if (retried || !removeStaleEmpty(path)) return false;
       }
-    }
-    const tmp = join(this.indexDir, `.tmp-${randomBytes(6).toString("hex")}`);
-    writeFileSync(tmp, data);
-    try {
-      linkSync(tmp, this.indexPath(name));
-      return true;
-    } catch (err) {
-      if (isCode(err, "EEXIST")) return false;
-      throw err;
-    } finally {
-      unlinkSync(tmp);
     }
   }
 
@@ -193,4 +184,18 @@ export class SnapshotStore {
 
 export function isCode(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === code;
+}
+
+/** How old an empty index entry must be to count as left by a killed process. */
+const STALE_EMPTY_MS = 10_000;
+
+function removeStaleEmpty(path: string): boolean {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st || st.size > 0 || Date.now() - st.mtimeMs < STALE_EMPTY_MS) return false;
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if (!isCode(err, "ENOENT")) throw err;
+  }
+  return true;
 }

@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { lstatSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,6 +94,21 @@ export function snapshotterSuite(name: string, factory: SnapshotterFactory, opts
     assert.equal(await s.stat("base"), undefined);
     assert.deepEqual(snapshotDirs(root), [], "no snapshot directories left");
     assert.ok(!p.dir.startsWith(root) || !exists(p.dir));
+  });
+
+  it("an empty index entry: a create in progress counts as absent; one a killed process left long ago is replaced", async (s, root) => {
+    await base(s);
+    const entry = (name: string) => join(root, "snapshots", "index", createHash("sha256").update(name).digest("hex"));
+    writeFileSync(entry("fresh"), "");
+    assert.equal(await s.stat("fresh"), undefined);
+    await s.prepare("k-fresh", "base");
+    await s.commit("fresh", "k-fresh");
+    assert.equal(await s.stat("fresh"), undefined, "a young empty entry is someone's create in progress: the commit loses");
+    writeFileSync(entry("stale"), "");
+    utimesSync(entry("stale"), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    await s.prepare("k-stale", "base");
+    await s.commit("stale", "k-stale");
+    assert.equal((await s.stat("stale"))?.kind, "committed");
   });
 
   it("commit of an existing name is a no-op; two processes racing on one name", async (s, root) => {
