@@ -191,6 +191,27 @@ test("a racy entry is never reused even when every stat field matches", (t) => {
   assert.equal(cache.lookup("f", { ...entry!, ino: entry!.ino + 1n }), undefined);
 });
 
+test("a damaged stat cache is read as empty or hashed again, never trusted or fatal", (t) => {
+  const ctx = makeContext({ "a.txt": "a", "b.txt": "b" });
+  const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));
+  t.after(() => [ctx, root].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const first = sum(ctx, { statCache: openStatCache(root, ctx), now: later });
+  const { file } = openStatCache(root, ctx);
+  const entries = readFileSync(file, "utf8");
+  // Digests and record times garbled, the whole-selection file not JSON.
+  writeFileSync(file, entries.replace(/[0-9a-f]{64}/g, "z".repeat(64)));
+  writeFileSync(file.replace(/\.entries$/, ".trees.json"), "{");
+  const garbled = sum(ctx, { statCache: openStatCache(root, ctx), now: later });
+  assert.deepEqual(garbled.reads.sort(), ["a.txt", "b.txt"]);
+  assert.equal(garbled.checksum, first.checksum);
+  writeFileSync(file, entries.replace(/ (\d+) ([0-9a-f]{64})/g, " x$1 $2"));
+  writeFileSync(file.replace(/\.entries$/, ".trees.json"), "[]");
+  assert.deepEqual(sum(ctx, { statCache: openStatCache(root, ctx), now: later }).reads.sort(), ["a.txt", "b.txt"]);
+  writeFileSync(file, "not a stat cache");
+  writeFileSync(file.replace(/\.entries$/, ".trees.json"), "[]");
+  assert.deepEqual(sum(ctx, { statCache: openStatCache(root, ctx), now: later }).reads.sort(), ["a.txt", "b.txt"]);
+});
+
 test("two stat caches of one context merge their entries on save", (t) => {
   const ctx = makeContext({ "a": "a", "b": "b" });
   const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));

@@ -87,10 +87,11 @@ export function openStatCache(root: string, contextDir: string): StatCache {
       if (line === undefined || !line.startsWith(prefix)) return undefined;
       const rest = line.slice(prefix.length);
       const space = rest.indexOf(" ");
-      const recordedAt = BigInt(rest.slice(0, space));
+      const recordedAt = parseNs(rest.slice(0, space));
       const latest = stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs;
-      if (latest + RACY_WINDOW_NS >= recordedAt) return undefined;
-      return rest.slice(space + 1);
+      if (recordedAt === undefined || latest + RACY_WINDOW_NS >= recordedAt) return undefined;
+      const digest = rest.slice(space + 1);
+      return /^[0-9a-f]{64}$/.test(digest) ? digest : undefined; // anything else: damaged, hash again
     },
     record(relPath, stat, digest, recordedAtNs) {
       changed.set(relPath, `${tupleText(stat)}${recordedAtNs} ${digest}`);
@@ -136,15 +137,14 @@ function tupleText(s: StatTuple): string {
   return `${s.size} ${s.mtimeNs} ${s.ctimeNs} ${s.ino} ${s.mode} `;
 }
 
+function parseNs(text: string): bigint | undefined {
+  return /^\d+$/.test(text) ? BigInt(text) : undefined;
+}
+
 /** True when the line on disk was recorded later than ours (another process re-hashed it since). */
 function newerOnDisk(theirs: string | undefined, ours: string): boolean {
-  if (theirs === undefined) return false;
-  const recordedAt = (line: string) => BigInt(line.split(" ")[5] ?? "0");
-  try {
-    return recordedAt(theirs) > recordedAt(ours);
-  } catch {
-    return false;
-  }
+  const recordedAt = (line: string) => parseNs(line.split(" ")[5] ?? "") ?? -1n;
+  return theirs !== undefined && recordedAt(theirs) > recordedAt(ours);
 }
 
 function formatEntries(entries: Map<string, string>): string {
