@@ -5,9 +5,9 @@
  * copySources writes exactly it.
  */
 import { lstat } from "./fs-sync.js";
-import { lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { constants as fsConstants, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join, posix, relative } from "node:path";
-import type { Stats, BigIntStats } from "node:fs";
+import type { BigIntStats } from "node:fs";
 import { cleanPath, compilePatterns, type MatchInfo, type PatternMatcher } from "../../parser/dockerignore/index.js";
 import { CopyError } from "./errors.js";
 import { isMissing, resolveInRoot } from "./root-path.js";
@@ -163,9 +163,10 @@ function listEntries(
       }
       const childHost = `${dirHost}/${name}`;
       const childSt = lstatSync(childHost, { bigint: true });
-      const isDir = childSt.isDirectory();
+      const entry = entryFrom(rel, childHost, childSt, keepOwnership);
+      const isDir = entry.type === "dir";
       if (onlyAsDir && !isDir) continue;
-      out.push(entryFrom(rel, childHost, childSt, keepOwnership));
+      out.push(entry);
       if (isDir) walk(rel, childHost, childExclude, childIgnore);
     }
   };
@@ -185,18 +186,20 @@ function reincludesBelow(exclude: PatternMatcher, dir: string): boolean {
 }
 
 function entryFrom(path: string, hostPath: string, st: BigIntStats, keepOwnership: boolean): FileEntry {
-  const type = entryType(st);
+  // The mode as a number once: BigIntStats' isFile()/isDirectory() allocate BigInts on every call.
+  const fullMode = Number(st.mode);
+  const type = entryType(fullMode);
   const entry: FileEntry = {
     path,
     type,
-    mode: Number(st.mode & 0o7777n),
+    mode: fullMode & 0o7777,
     size: Number(st.size),
     uid: keepOwnership ? Number(st.uid) : 0,
     gid: keepOwnership ? Number(st.gid) : 0,
     mtimeNs: st.mtimeNs,
     atimeNs: st.atimeNs,
     ctimeNs: st.ctimeNs,
-    fullMode: Number(st.mode),
+    fullMode,
     dev: Number(st.dev),
     ino: Number(st.ino),
     nlink: Number(st.nlink),
@@ -205,11 +208,17 @@ function entryFrom(path: string, hostPath: string, st: BigIntStats, keepOwnershi
   return entry;
 }
 
-function entryType(st: Stats | BigIntStats): EntryType {
-  if (st.isFile()) return "file";
-  if (st.isDirectory()) return "dir";
-  if (st.isSymbolicLink()) return "symlink";
-  return "other";
+function entryType(mode: number): EntryType {
+  switch (mode & fsConstants.S_IFMT) {
+    case fsConstants.S_IFREG:
+      return "file";
+    case fsConstants.S_IFDIR:
+      return "dir";
+    case fsConstants.S_IFLNK:
+      return "symlink";
+    default:
+      return "other";
+  }
 }
 
 /**
