@@ -20,6 +20,7 @@ import { markdown, parsePlainSteps, ratio, svg, type Cell, type Results, type Ro
 import { ALL_SCENARIOS, EXPORT_LAYER_MIB, type PreparedScenario, type Scenario, type Variant } from "./lib/scenarios.js";
 import { realPackages } from "./lib/real-packages.js";
 import { summariseProfile } from "./profile-summary.js";
+import { emptyTrash, useTrash } from "./lib/trash.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, "..");
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   const work = values.work!;
   mkdirSync(work, { recursive: true });
+  useTrash(work);
+  emptyTrash(); // an earlier invocation that was stopped before its end
   const all = [...ALL_SCENARIOS, realPackages];
   const wanted = values.scenario ? values.scenario.split(",") : all.map((s) => s.name);
   for (const w of wanted) if (!all.some((s) => s.name === w)) throw new Error(`unknown scenario ${w}; known: ${all.map((s) => s.name).join(", ")}`);
@@ -193,6 +196,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const b of builders) await b.teardown();
+    emptyTrash();
   }
   save();
   process.stdout.write(markdown(results));

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { procCpuS, sh, timed, type RunResult } from "./measure.js";
+import { emptyTrash, moveAside } from "./trash.js";
 
 export type BuilderName = "tsbuild" | "buildkit" | "buildah";
 
@@ -91,7 +92,7 @@ export class TsbuildBuilder implements Builder {
   }
 
   async reset(): Promise<void> {
-    rmSync(this.root, { recursive: true, force: true });
+    moveAside(this.root); // not deleted now: see trash.ts
     await sh(["cp", "-a", this.template, this.root]); // device nodes and xattrs too (unpacked bases)
   }
 
@@ -110,10 +111,11 @@ export class TsbuildBuilder implements Builder {
 
 const DOCKER = "/usr/bin/docker"; // Debian's docker.io 20.10 client (the Docker 28 client in /usr/local/bin needs buildx)
 const DOCKER_SOCK = "/run/tsbuild-bench-docker.sock";
+const DATA_ROOT = "/var/lib/tsbuild-bench-docker";
+const DATA_TRASH = "/var/lib/tsbuild-bench-docker-trash"; // beside it: a rename, not a copy
 
 export class BuildkitBuilder implements Builder {
   readonly name = "buildkit" as const;
-  private started: ReturnType<typeof spawn> | undefined;
   private readonly env = { ...process.env, DOCKER_HOST: `unix://${DOCKER_SOCK}`, DOCKER_BUILDKIT: "1" };
 
   async unavailable(): Promise<string | undefined> {
@@ -126,12 +128,31 @@ export class BuildkitBuilder implements Builder {
   }
 
   async setup(work: string): Promise<void> {
-    if (await this.ping()) return; // a bench dockerd from an earlier invocation is still up
+    this.log = join(work, "docker", "dockerd.log");
     mkdirSync(join(work, "docker"), { recursive: true });
-    const log = join(work, "docker", "dockerd.log");
-    this.started = spawn("sh", ["-c", `exec /usr/sbin/dockerd --data-root /var/lib/tsbuild-bench-docker --exec-root /run/tsbuild-bench-docker --host unix://${DOCKER_SOCK} --pidfile /run/tsbuild-bench-docker.pid >${log} 2>&1`], { stdio: "ignore", detached: true });
+    await this.stopDaemon(); // a bench dockerd from an earlier invocation: start a fresh one
+    await this.startDaemon();
+  }
+
+  private log = "";
+  private readonly archives: string[] = [];
+
+  private async startDaemon(): Promise<void> {
+    spawn("sh", ["-c", `exec /usr/sbin/dockerd --data-root ${DATA_ROOT} --exec-root /run/tsbuild-bench-docker --host unix://${DOCKER_SOCK} --pidfile /run/tsbuild-bench-docker.pid >>${this.log} 2>&1`], { stdio: "ignore", detached: true });
     for (let i = 0; i < 60 && !(await this.ping()); i++) await new Promise((r) => setTimeout(r, 500));
-    if (!(await this.ping())) throw new Error(`dockerd did not start; see ${log}`);
+    if (!(await this.ping())) throw new Error(`dockerd did not start; see ${this.log}`);
+  }
+
+  private async stopDaemon(): Promise<void> {
+    for (const pid of this.daemonPids()) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    for (let i = 0; i < 80 && (await this.ping()); i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 40 && this.daemonPids().some(alive); i++) await new Promise((r) => setTimeout(r, 250));
   }
 
   private daemonPids(): number[] {
@@ -145,14 +166,31 @@ export class BuildkitBuilder implements Builder {
   }
 
   async loadBase(archive: string, _name: string): Promise<void> {
+    this.archives.push(archive);
     await sh([DOCKER, "load", "-q", "-i", archive], { env: this.env });
   }
 
+  /** A new data root (the old one moved aside, see trash.ts) with only the base images loaded. */
   async reset(): Promise<void> {
+    await this.stopDaemon();
+    moveAside(DATA_ROOT, DATA_TRASH);
+    await this.startDaemon();
+    for (const a of this.archives) await sh([DOCKER, "load", "-q", "-i", a], { env: this.env });
+    await this.wakeBuilder();
+  }
+
+  /**
+   * The first build after dockerd starts also brings up its BuildKit session; a user's dockerd is
+   * long running, so a tiny build (a LABEL on the first base, nothing to unpack or run) goes
+   * first and its few records are pruned.
+   */
+  private async wakeBuilder(): Promise<void> {
+    const dir = join(dirname(this.log), "wake");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "Dockerfile"), "FROM busybox:latest\nLABEL tsbuild.bench.wake=1\n");
+    await sh([DOCKER, "build", "-q", "-t", "bench-wake:latest", dir], { env: this.env });
+    await sh([DOCKER, "rmi", "-f", "bench-wake:latest"], { env: this.env, allowFail: true });
     await sh([DOCKER, "builder", "prune", "-af"], { env: this.env });
-    const { out } = await sh([DOCKER, "images", "--format", "{{.Repository}}:{{.Tag}}", "bench/*"], { env: this.env });
-    const tags = out.split("\n").filter((t) => t.startsWith("bench/"));
-    if (tags.length) await sh([DOCKER, "rmi", "-f", ...tags], { env: this.env, allowFail: true });
   }
 
   async build(req: BuildRequest): Promise<RunResult> {
@@ -172,13 +210,17 @@ export class BuildkitBuilder implements Builder {
   }
 
   async teardown(): Promise<void> {
-    if (!this.started?.pid) return;
-    try {
-      process.kill(this.started.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-    for (let i = 0; i < 40 && (await this.ping()); i++) await new Promise((r) => setTimeout(r, 250));
+    await this.stopDaemon();
+    emptyTrash(DATA_TRASH);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -191,8 +233,11 @@ export class BuildahBuilder implements Builder {
     return (await sh(["buildah", "--version"], { allowFail: true })).code === 0 ? undefined : "buildah not installed (apt-get install buildah)";
   }
 
+  private root = "";
+
   async setup(work: string): Promise<void> {
-    this.storage = ["--root", join(work, "buildah", "root"), "--runroot", join(work, "buildah", "run"), "--storage-driver", "overlay"];
+    this.root = join(work, "buildah", "root");
+    this.storage = ["--root", this.root, "--runroot", join(work, "buildah", "run"), "--storage-driver", "overlay"];
   }
 
   async loadBase(archive: string, _name: string): Promise<void> {
@@ -200,8 +245,10 @@ export class BuildahBuilder implements Builder {
     await sh(["buildah", ...this.storage, "pull", "-q", `docker-archive:${archive}`]);
   }
 
+  /** A new storage root (the old one moved aside, see trash.ts) with only the bases pulled. */
   async reset(): Promise<void> {
-    await sh(["buildah", ...this.storage, "rmi", "--all", "--force"], { allowFail: true });
+    await sh(["buildah", ...this.storage, "rm", "--all"], { allowFail: true }); // no working containers left mounted
+    moveAside(this.root);
     for (const a of this.bases) await sh(["buildah", ...this.storage, "pull", "-q", `docker-archive:${a}`]);
   }
 
