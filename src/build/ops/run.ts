@@ -41,7 +41,7 @@ export function runVertex(step: RunStep, parentId: string, mountInputIds: string
       const key = computeCacheKey({ parent: parent.key, step: description! });
       // The pid in the key lets a later build remove this snapshot if this process is killed.
       const active = `run-${process.pid}-${randomBytes(6).toString("hex")}`;
-      const prepared = await svc.snapshotter.prepare(active, parent.snapshot ?? undefined, { sandboxMountPoints: true });
+      const prepared = await svc.snapshotter.prepare(active, parent.snapshot ?? undefined, { sandboxMountPoints: true, makeNextAhead: true });
       let mounts: PreparedRunMounts | undefined;
       try {
         mounts = await prepareRunMounts(step, mountResults, parent, svc, ctx.signal);
@@ -53,6 +53,7 @@ export function runVertex(step: RunStep, parentId: string, mountInputIds: string
         throw err;
       } finally {
         await mounts?.release();
+        await prepared.ahead; // made while the RUN ran; nothing left in flight once the step ends
       }
       return recordResult(svc, step, key, parent, `run-${key}`, inputsForExplain!);
     },

@@ -68,7 +68,7 @@ class StoreSnapshotter implements Snapshotter {
   async prepare(key: string, parent?: string, options: PrepareOptions = {}): Promise<PreparedSnapshot> {
     if (this.store.lookup(key) !== undefined) throw new SnapshotError("already-exists", `snapshot ${key}: already exists`);
     const parentRec = parent === undefined ? undefined : this.committed(parent);
-    const tmp = await this.takeScratch();
+    const tmp = await this.takeScratch(options.makeNextAhead === true);
     try {
       if (this.driver === "copy" && parentRec) await copyTree(this.fsDir(parentRec.id), join(tmp, "fs"));
     } catch (err) {
@@ -79,23 +79,27 @@ class StoreSnapshotter implements Snapshotter {
     const id = this.store.install(tmp, { name: key, kind: "active", driver: this.driver, parent, ancestors, createdAt: Date.now() });
     await this.publish(key, id, parent, parentRec);
     const dir = this.fsDir(id);
-    if (this.driver === "copy") return { key, root: copyRootMount(this.store.dir, id, false), dir };
+    const ahead = options.makeNextAhead ? { ahead: this.spare!.then(() => {}) } : {};
+    if (this.driver === "copy") return { key, root: copyRootMount(this.store.dir, id, false), dir, ...ahead };
     const bottom = options.sandboxMountPoints && ancestors.length > 0 ? ensureStubLayer(this.store.dir) : undefined;
-    return { key, root: overlayRootMount(this.store.dir, id, ancestors, bottom), dir, upperDir: dir };
+    return { key, root: overlayRootMount(this.store.dir, id, ancestors, bottom), dir, upperDir: dir, ...ahead };
   }
 
   /**
-   * An empty snapshot dir (`fs/` 0755, overlay: `work/`) under a temporary name. After the first
-   * prepare the next one is made in the background, while the caller's RUN runs: its three
-   * mkdirs (0.1-0.5 ms each on a busy disk) leave the critical path. A spare left when the
-   * process ends is a `.tmp-<pid>-*` dir that housekeeping removes once the pid is gone.
+   * An empty snapshot dir (`fs/` 0755, overlay: `work/`) under a temporary name: the spare made
+   * ahead by the previous prepare, if any. With `ahead`, the next one is made in the background
+   * while the caller's RUN runs: its three mkdirs (0.1-0.5 ms each on a busy disk) leave the
+   * critical path. Spares are removed at exit; housekeeping removes a killed build's
+   * (`.tmp-<pid>-*`).
    */
-  private async takeScratch(): Promise<string> {
+  private async takeScratch(ahead: boolean): Promise<string> {
     const spare = this.spare;
-    this.spare = this.makeScratch().then(
-      (dir) => (spares.add(dir), dir),
-      () => undefined,
-    );
+    this.spare = ahead
+      ? this.makeScratch().then(
+          (dir) => (spares.add(dir), dir),
+          () => undefined,
+        )
+      : undefined;
     const dir = await spare;
     if (dir === undefined) return this.makeScratch();
     spares.delete(dir);

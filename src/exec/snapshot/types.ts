@@ -34,6 +34,8 @@ export interface PreparedSnapshot {
   dir: string;
   /** The overlay upper dir (same as `dir`); undefined for the copy driver. */
   upperDir?: string;
+  /** With `makeNextAhead`: settles once the directory made ahead is ready (never rejects). */
+  ahead?: Promise<void>;
 }
 
 export interface PrepareOptions {
@@ -43,6 +45,12 @@ export interface PrepareOptions {
    * under all others (overlay with a parent only), so the sandbox need not create them in `dir`.
    */
   sandboxMountPoints?: boolean;
+  /**
+   * The caller will prepare again soon (a build's RUN steps): start making the next snapshot's
+   * empty directory now, in the background. Await `PreparedSnapshot.ahead` before the root may
+   * be removed.
+   */
+  makeNextAhead?: boolean;
 }
 
 export interface SnapshotInfo {
