@@ -125,6 +125,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   } finally {
     svc.statCache.save();
     rmSync(tmpDir, { recursive: true, force: true });
+    await svc.executor.close?.(); // the sandbox helper server exits and is reaped
   }
 }
 

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { CancelledError } from "../errors/index.js";
 import { HelperError } from "./errors.js";
 import { createHelperExecutor } from "./helper-executor.js";
+import { findHelper } from "./helper-path.js";
 import { DEFAULT_SPEC, mountsUnder, overlayRoot, runSh, sandboxUnavailable, waitForNoProcesses } from "./sandbox-test-support.js";
 import type { Executor } from "./types.js";
 
@@ -222,6 +223,18 @@ describe("helper executor", { skip }, () => {
     }
   });
 
+  test("close() lets the helper kept between runs exit; a later run starts a new one", async () => {
+    const others = helperChildren(); // the shared executor's
+    const own = createHelperExecutor();
+    assert.equal((await runSh(own, "echo one")).stdout, "one\n");
+    assert.equal(helperChildren().filter((p) => !others.includes(p)).length, 1, "one helper kept between runs");
+    await own.close!();
+    assert.deepEqual(helperChildren(), others, "no helper of its own left after close");
+    assert.equal((await runSh(own, "echo two")).stdout, "two\n");
+    await own.close!();
+    assert.deepEqual(helperChildren(), others);
+  });
+
   test("abort mid-RUN kills the sandbox and leaves no mounts", async () => {
     const o = overlayRoot();
     const marker = `tsbuild-abort-${process.pid}-${Date.now()}`;
@@ -240,3 +253,18 @@ describe("helper executor", { skip }, () => {
     }
   });
 });
+
+/** Pids of this process's children running the sandbox helper binary. */
+function helperChildren(): number[] {
+  const helper = realpathSync(findHelper());
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(process.pid) && readlinkSync(`/proc/${p}/exe`) === helper;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

@@ -41,6 +41,7 @@ export function createHelperExecutor(opts: HelperExecutorOptions = {}): Executor
       server ??= new HelperServer(helperPath);
       return runServed(server, helperPath, req, io, warn, signal);
     },
+    close: async () => server?.close(),
   };
 }
 

@@ -24,6 +24,8 @@ export interface ServedRun {
 }
 
 interface Pending {
+  /** The server process the run was sent to. */
+  server: ChildProcess;
   io: RunIo;
   warn: (message: string) => void;
   events: HelperEvent[];
@@ -35,7 +37,6 @@ export class HelperServer {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private inbuf: Buffer = Buffer.alloc(0);
 
   constructor(private readonly helperPath: string) {}
 
@@ -43,10 +44,30 @@ export class HelperServer {
   run(frame: Buffer, io: RunIo, warn: (message: string) => void): { id: number; result: Promise<ServedRun> } {
     const child = this.ensure();
     const id = this.nextId++;
-    const result = new Promise<ServedRun>((done) => this.pending.set(id, { io, warn, events: [], partial: "", done }));
+    const result = new Promise<ServedRun>((done) => this.pending.set(id, { server: child, io, warn, events: [], partial: "", done }));
     if (this.pending.size === 1) this.setRef(true);
     this.send(child, "R", id, frame);
     return { id, result };
+  }
+
+  /**
+   * Ends the server's input: it exits once its runs are done. Resolves when it has exited (at
+   * most `maxWaitMs`), or at once while runs are in flight.
+   */
+  close(maxWaitMs = 1000): Promise<void> {
+    const child = this.child;
+    if (!child) return Promise.resolve();
+    this.child = undefined;
+    (child.stdio[3] as Writable).end();
+    if (this.pending.size > 0 || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxWaitMs);
+      child.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.ref();
+    });
   }
 
   /** SIGKILLs the run's outer helper; its PID namespace dies with it. */
@@ -74,17 +95,19 @@ export class HelperServer {
     input.write(hello);
     let stderr = "";
     (child.stderr as Readable).on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-    (child.stdio[4] as Readable).on("data", (chunk: Buffer) => this.onData(chunk));
+    let inbuf: Buffer = Buffer.alloc(0); // one per server: an old one may still be finishing runs
+    (child.stdio[4] as Readable).on("data", (chunk: Buffer) => (inbuf = this.onData(inbuf, chunk)));
     let spawnError: Error | undefined;
     child.on("error", (err) => (spawnError = err));
     child.on("close", (code, sig) => {
       if (this.child === child) this.child = undefined;
-      this.inbuf = Buffer.alloc(0);
       const how = spawnError ? spawnError.message : sig ? `was killed by ${sig}` : `exited with status ${code}`;
       const err = Object.assign(new Error(`the sandbox helper server ${how}${stderr ? `: ${stderr.trim()}` : ""}`), { spawnError });
-      const runs = [...this.pending.values()];
-      this.pending.clear();
-      for (const p of runs) p.done({ events: p.events, serverError: err });
+      for (const [id, p] of this.pending) {
+        if (p.server !== child) continue;
+        this.pending.delete(id);
+        p.done({ events: p.events, serverError: err });
+      }
     });
     if (this.pending.size === 0) this.setRef(false);
     return child;
@@ -100,19 +123,20 @@ export class HelperServer {
     }
   }
 
-  private onData(chunk: Buffer): void {
-    this.inbuf = this.inbuf.length ? Buffer.concat([this.inbuf, chunk]) : chunk;
+  /** Handles the complete frames in `buf` + `chunk`; returns the incomplete rest. */
+  private onData(buf: Buffer, chunk: Buffer): Buffer {
+    const data = buf.length ? Buffer.concat([buf, chunk]) : chunk;
     let off = 0;
-    while (this.inbuf.length - off >= 9) {
-      const kind = this.inbuf[off]!;
-      const id = this.inbuf.readUInt32LE(off + 1);
-      const len = this.inbuf.readUInt32LE(off + 5);
-      if (this.inbuf.length - off - 9 < len) break;
-      const payload = this.inbuf.subarray(off + 9, off + 9 + len);
+    while (data.length - off >= 9) {
+      const kind = data[off]!;
+      const id = data.readUInt32LE(off + 1);
+      const len = data.readUInt32LE(off + 5);
+      if (data.length - off - 9 < len) break;
+      const payload = data.subarray(off + 9, off + 9 + len);
       off += 9 + len;
       this.onFrame(kind, id, payload);
     }
-    this.inbuf = off === this.inbuf.length ? Buffer.alloc(0) : this.inbuf.subarray(off);
+    return off === data.length ? Buffer.alloc(0) : data.subarray(off);
   }
 
   private onFrame(kind: number, id: number, payload: Buffer): void {

@@ -62,4 +62,10 @@ export interface ExitResult {
 export interface Executor {
   /** Runs one process in a fresh sandbox; rejects with CancelledError when `signal` fires. */
   run(req: RunRequest, io: RunIo, signal?: AbortSignal): Promise<ExitResult>;
+  /**
+   * Lets helper processes kept between runs exit, waiting for them when no run is in flight
+   * (so they are reaped and their CPU counts as the caller's children's). Later runs start
+   * new ones.
+   */
+  close?(): Promise<void>;
 }
