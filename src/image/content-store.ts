@@ -175,6 +175,14 @@ class FsContentStore implements ContentStore {
   }
 
   writeBlob(data: Uint8Array, expected?: Expected): Promise<BlobInfo> {
+    // A blob already stored is never rewritten: a no-op rebuild's config and manifest cost a
+    // hash and a stat instead of a temp file, a rename and an unlink.
+    if (expected?.digest !== undefined && (expected.size === undefined || expected.size === data.byteLength)) {
+      const stored = statIfFile(this.blobPath(expected.digest));
+      if (stored?.size === data.byteLength && `sha256:${createHash("sha256").update(data).digest("hex")}` === expected.digest) {
+        return Promise.resolve({ digest: expected.digest, size: data.byteLength });
+      }
+    }
     return this.ingest(
       (async function* () {
         yield data;
@@ -265,4 +273,9 @@ function checkExpected(expected: Expected, digest: Digest, size: number): void {
 function notFound(d: Digest, cause?: unknown): Error {
   if (cause !== undefined && (cause as NodeJS.ErrnoException).code !== "ENOENT") return cause as Error;
   return new TsbuildError("store/not-found", `blob ${d} is not in the content store`, { cause });
+}
+
+function statIfFile(path: string): { size: number } | undefined {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st?.isFile() ? st : undefined;
 }

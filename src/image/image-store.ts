@@ -62,6 +62,9 @@ class FileImageStore implements ImageStore {
 
   put(name: string, descriptor: Descriptor): ImageRecord {
     const full = normalizeImageName(name);
+    // A no-op rebuild tags the image it already had: nothing to lock or rewrite.
+    const current = this.read().images[full];
+    if (current && canonicalJson(current.descriptor) === canonicalJson(stripName(descriptor))) return current;
     const rec: ImageRecord = { name: full, descriptor: stripName(descriptor), createdAt: new Date().toISOString() };
     this.update((f) => void (f.images[full] = rec));
     return rec;
