@@ -3,7 +3,7 @@
  * the diff) or copy (every snapshot a full tree; the diff against the parent is computed on
  * commit). See types.ts for the contract and store.ts for the layout.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { writeFileAtomic } from "../../internal/atomic-write.js";
 import { ROOT_DIRS } from "../../internal/root.js";
 import { chmod, mkdir, rm } from "node:fs/promises";
@@ -101,9 +101,8 @@ class StoreSnapshotter implements Snapshotter {
         )
       : undefined;
     const dir = await spare;
-    if (dir === undefined) return this.makeScratch();
-    spares.delete(dir);
-    return dir;
+    if (dir !== undefined) spares.delete(dir);
+    return dir !== undefined && existsSync(dir) ? dir : this.makeScratch();
   }
 
   private spare: Promise<string | undefined> | undefined;

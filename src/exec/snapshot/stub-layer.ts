@@ -15,11 +15,11 @@ export const STUB_LAYER = "sandbox-stubs/fs";
 
 const DIRS = ["proc", "sys", "dev", "etc"];
 const FILES = ["etc/hosts", "etc/resolv.conf"];
-const ready = new Set<string>();
-
-/** Creates the stub layer under `snapshotsDir` once (atomically: built aside, then renamed). */
+/**
+ * Creates the stub layer under `snapshotsDir` unless it is there (atomically: built aside, then
+ * renamed). Checked on every call (one stat): a root may be deleted and made again.
+ */
 export function ensureStubLayer(snapshotsDir: string): string {
-  if (ready.has(snapshotsDir)) return STUB_LAYER;
   const dir = join(snapshotsDir, "sandbox-stubs");
   if (!existsSync(dir)) {
     const tmp = join(snapshotsDir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
@@ -39,6 +39,5 @@ export function ensureStubLayer(snapshotsDir: string): string {
       if (!existsSync(dir)) throw err; // else another process made it first
     }
   }
-  ready.add(snapshotsDir);
   return STUB_LAYER;
 }
