@@ -235,6 +235,32 @@ describe("helper executor", { skip }, () => {
     assert.deepEqual(helperChildren(), others);
   });
 
+  test("a run in flight at close() still ends normally or by abort; the helper exits after it", async () => {
+    const others = helperChildren();
+    const own = createHelperExecutor();
+    const marker = `tsbuild-close-${process.pid}-${Date.now()}`;
+    const ac = new AbortController();
+    let started!: () => void;
+    const ready = new Promise<void>((r) => (started = r));
+    const o = overlayRoot();
+    try {
+      const long = own.run(
+        { root: o.root, mounts: [], spec: { ...DEFAULT_SPEC, args: ["sh", "-c", "echo ready; sleep 60", marker] } },
+        { stdout: (c) => c.toString().includes("ready") && started() },
+        ac.signal,
+      );
+      await ready;
+      await own.close!(); // returns at once: a run is in flight
+      ac.abort();
+      await assert.rejects(long, CancelledError);
+      assert.deepEqual(await waitForNoProcesses(marker), [], "the aborted sandbox is gone");
+      for (let i = 0; i < 100 && helperChildren().length > others.length; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(helperChildren(), others, "the closed helper exited after its last run");
+    } finally {
+      o.cleanup();
+    }
+  });
+
   test("abort mid-RUN kills the sandbox and leaves no mounts", async () => {
     const o = overlayRoot();
     const marker = `tsbuild-abort-${process.pid}-${Date.now()}`;

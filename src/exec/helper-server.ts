@@ -37,6 +37,8 @@ export class HelperServer {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Servers close() detached while they had runs: their input ends after their last run. */
+  private readonly closing = new Set<ChildProcess>();
 
   constructor(private readonly helperPath: string) {}
 
@@ -45,7 +47,7 @@ export class HelperServer {
     const child = this.ensure();
     const id = this.nextId++;
     const result = new Promise<ServedRun>((done) => this.pending.set(id, { server: child, io, warn, events: [], partial: "", done }));
-    if (this.pending.size === 1) this.setRef(true);
+    setRef(child, true);
     this.send(child, "R", id, frame);
     return { id, result };
   }
@@ -58,21 +60,32 @@ export class HelperServer {
     const child = this.child;
     if (!child) return Promise.resolve();
     this.child = undefined;
+    if (this.runsOn(child) > 0) {
+      this.closing.add(child); // still takes K frames for its runs
+      return Promise.resolve();
+    }
     (child.stdio[3] as Writable).end();
-    if (this.pending.size > 0 || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, maxWaitMs);
       child.once("close", () => {
         clearTimeout(timer);
         resolve();
       });
-      child.ref();
+      setRef(child, true);
     });
   }
 
   /** SIGKILLs the run's outer helper; its PID namespace dies with it. */
   kill(id: number): void {
-    if (this.child && this.pending.has(id)) this.send(this.child, "K", id, Buffer.alloc(0));
+    const p = this.pending.get(id);
+    if (p) this.send(p.server, "K", id, Buffer.alloc(0));
+  }
+
+  private runsOn(server: ChildProcess): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (p.server === server) n++;
+    return n;
   }
 
   private send(child: ChildProcess, op: "R" | "K", id: number, payload: Buffer): void {
@@ -101,6 +114,7 @@ export class HelperServer {
     child.on("error", (err) => (spawnError = err));
     child.on("close", (code, sig) => {
       if (this.child === child) this.child = undefined;
+      this.closing.delete(child);
       const how = spawnError ? spawnError.message : sig ? `was killed by ${sig}` : `exited with status ${code}`;
       const err = Object.assign(new Error(`the sandbox helper server ${how}${stderr ? `: ${stderr.trim()}` : ""}`), { spawnError });
       for (const [id, p] of this.pending) {
@@ -109,18 +123,8 @@ export class HelperServer {
         p.done({ events: p.events, serverError: err });
       }
     });
-    if (this.pending.size === 0) this.setRef(false);
+    setRef(child, false);
     return child;
-  }
-
-  /** The server keeps the event loop alive only while runs are in flight. */
-  private setRef(on: boolean): void {
-    const child = this.child;
-    if (!child) return;
-    for (const s of [child, child.stdio[2], child.stdio[3], child.stdio[4]] as Array<{ ref?: () => void; unref?: () => void } | null>) {
-      if (on) s?.ref?.();
-      else s?.unref?.();
-    }
   }
 
   /** Handles the complete frames in `buf` + `chunk`; returns the incomplete rest. */
@@ -156,7 +160,10 @@ export class HelperServer {
       case OUT.done: {
         if (p.partial) this.onEvent(p, p.partial);
         this.pending.delete(id);
-        if (this.pending.size === 0) this.setRef(false);
+        if (this.runsOn(p.server) === 0) {
+          setRef(p.server, false);
+          if (this.closing.delete(p.server)) (p.server.stdio[3] as Writable).end();
+        }
         return p.done({ events: p.events, status: decodeStatus(payload.readUInt32LE(0)) });
       }
     }
@@ -167,6 +174,14 @@ export class HelperServer {
     if (!ev) return;
     if (ev.kind === "warning") p.warn(ev.message);
     else p.events.push(ev);
+  }
+}
+
+/** A server keeps the event loop alive only while it has runs in flight. */
+function setRef(child: ChildProcess, on: boolean): void {
+  for (const s of [child, child.stdio[2], child.stdio[3], child.stdio[4]] as Array<{ ref?: () => void; unref?: () => void } | null>) {
+    if (on) s?.ref?.();
+    else s?.unref?.();
   }
 }
 
