@@ -189,3 +189,29 @@ test("copied files get the source's owner and exact mode, also in a set-group-ID
     root.cleanup();
   }
 });
+
+test("a tree of many files (written on two threads) keeps contents, modes, owners and times; later sources still win", async () => {
+  const when = new Date("2003-04-05T06:07:08Z");
+  const ctx: Spec = { "big.bin": "z".repeat((1 << 20) + 5) };
+  for (let d = 0; d < 8; d++) for (let f = 0; f < 260; f++) ctx[`tree/d${d}/f${f}`] = `content ${d}/${f}`;
+  ctx["over/d3/f7"] = "from the second source";
+  const prepare = (dir: string) => {
+    chmodSync(join(dir, "tree/d2/f5"), 0o4755);
+    chmodSync(join(dir, "tree/d6/f1"), 0o600);
+    for (let f = 0; f < 260; f++) utimesSync(join(dir, `tree/d4/f${f}`), when, when);
+  };
+  const r = await copyCase(ctx, {}, ["tree", "over", "big.bin"], { dest: "/app/", chown: { uid: 123, gid: 456 } }, {}, prepare);
+  assert.equal(read(r.root, "app/d0/f0"), "content 0/0");
+  assert.equal(read(r.root, "app/d7/f259"), "content 7/259");
+  assert.equal(read(r.root, "app/d3/f7"), "from the second source");
+  assert.equal(statSync(join(r.root, "app/big.bin")).size, (1 << 20) + 5);
+  assert.equal(ls(r.root, "app/d5").length, 260);
+  const setuid = statSync(join(r.root, "app/d2/f5"));
+  assert.equal(setuid.mode & 0o7777, 0o4755, "set-user-ID survives the chown");
+  assert.deepEqual([setuid.uid, setuid.gid], [123, 456]);
+  assert.equal(statSync(join(r.root, "app/d6/f1")).mode & 0o7777, 0o600);
+  assert.equal(statSync(join(r.root, "app/d4/f259")).mtime.getTime(), when.getTime());
+  await assert.rejects(copyCase(ctx, { "app/d1/f3": null }, ["tree"], { dest: "/app/" }), (e: unknown) =>
+    e instanceof CopyError && /cannot replace to directory \/app\/d1\/f3 with file/.test(e.message));
+  r.cleanup();
+});

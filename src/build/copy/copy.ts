@@ -5,13 +5,14 @@
  * 0755, and no write ever passes through a symlink found in the destination below the resolved
  * destination path.
  */
-import { chmod, copyFile, createCopy, link, lchown, lstat, lutimes, mkdir, mkdtemp, rm, stat, symlink, unlink, utimes, UMASK } from "./fs-sync.js";
-import { closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, statSync } from "node:fs";
+import { chmod, copyFile, link, lchown, lstat, lutimes, mkdir, mkdtemp, rm, stat, symlink, unlink, utimes, UMASK } from "./fs-sync.js";
+import { linkSync, lstatSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative } from "node:path";
 import { cleanPath } from "../../parser/dockerignore/index.js";
 import { extractArchive, isArchive } from "./archive.js";
 import { parseChmod, type ModeChange } from "./chmod.js";
+import { createFiles, failureError, type CreateJob } from "./create-files.js";
 import { CopyError } from "./errors.js";
 import { isMissing, resolveInRoot } from "./root-path.js";
 import { selectSources } from "./select.js";
@@ -129,14 +130,39 @@ class TreeWriter {
    * keeps its own metadata (BuildKit only overwrites metadata of nested directories).
    */
   async writeTree(item: SelectedSource, target: string, opts: { topExists: boolean }): Promise<void> {
+    const creates: { job: CreateJob; entry: FileEntry; nested: boolean }[] = [];
     for (const entry of item.files) {
       const nested = entry.path !== "" || !opts.topExists;
-      await this.writeEntry(entry, join(item.hostPath, entry.path), join(target, entry.path), nested);
+      const src = join(item.hostPath, entry.path);
+      const dst = join(target, entry.path);
+      const job = this.planCreate(entry, src, dst);
+      if (job === "linked") continue;
+      if (job && entry.nlink > 1) {
+        // Later names of this inode link to it, so it is created now.
+        await this.createAll([{ job, entry, nested }]);
+        this.inodes.set(`${entry.dev}:${entry.ino}`, dst);
+      } else if (job) creates.push({ job, entry, nested });
+      else await this.writeEntry(entry, src, dst, nested);
+    }
+    // Every directory of the tree exists now; its new files are written on two threads.
+    await this.createAll(creates);
+  }
+
+  /**
+   * Creates new regular files; where something is in the way (EEXIST: a file of an earlier
+   * source, a symlink), the file goes through writeEntry instead. The first other failure, in
+   * selection order, is thrown.
+   */
+  private async createAll(creates: readonly { job: CreateJob; entry: FileEntry; nested: boolean }[]): Promise<void> {
+    if (creates.length === 0) return;
+    for (const f of await createFiles(creates.map((c) => c.job))) {
+      if (f.code !== "EEXIST") throw failureError(f);
+      const { job, entry, nested } = creates[f.index]!;
+      await this.writeEntry(entry, job.src, job.dst, nested);
     }
   }
 
   private async writeEntry(entry: FileEntry, src: string, target: string, overwriteMeta: boolean): Promise<void> {
-    if (entry.type === "file" && !this.mode.replaceExisting && this.createFile(entry, src, target)) return;
     let existing = await lstat(target).catch((err) => (isMissing(err) ? undefined : Promise.reject(err)));
     if (existing && this.mode.replaceExisting && !(existing.isDirectory() && entry.type === "dir")) {
       await rm(target, { recursive: true, force: true });
@@ -171,36 +197,39 @@ class TreeWriter {
   }
 
   /**
-   * The common case, a regular file whose target does not exist yet: created exclusively (so a
-   * symlink or anything else in the way makes it return false, for writeEntry's general path),
-   * then owner, mode and times set through the open descriptor, skipping the owner and mode calls
-   * when creation already gave the right ones. Large-context COPY (25k files), syscalls per file:
-   * 10 (lstat, stat, open, fstat, read, close, open, write, close, lchown, chmod, utimensat) -> 7.
+   * The common case, a regular file whose target does not exist yet, planned as a CreateJob: the
+   * file is created exclusively (so a symlink or anything else in the way makes the job fail with
+   * EEXIST, for writeEntry's general path), then owner, mode and times are set through the open
+   * descriptor, skipping the owner and mode calls when creation already gives the right ones.
+   * Large-context COPY (25k files), syscalls per file: 10 (lstat, stat, open, fstat, read, close,
+   * open, write, close, lchown, chmod, utimensat) -> 7. "linked" when an identical earlier file
+   * was linked instead; undefined when the entry needs writeEntry.
    */
-  private createFile(entry: FileEntry, src: string, target: string): boolean {
-    if (entry.nlink > 1 && this.inodes.has(`${entry.dev}:${entry.ino}`)) return false;
-    const mode = this.modeChange ? this.modeChange(entry.mode, false) : entry.mode;
-    const perm = mode & 0o777;
-    let fd: number;
+  private planCreate(entry: FileEntry, src: string, target: string): CreateJob | "linked" | undefined {
+    if (entry.type !== "file" || this.mode.replaceExisting) return undefined;
+    if (entry.nlink > 1 && this.inodes.has(`${entry.dev}:${entry.ino}`)) return undefined;
     try {
-      if (this.linkIdentical(entry, src, target)) return true;
-      fd = createCopy(src, target, perm, entry.size);
+      if (this.linkIdentical(entry, src, target)) return "linked";
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") return undefined;
       throw err;
     }
-    try {
-      const owner = this.chown ?? { uid: entry.uid, gid: entry.gid };
-      const chowned = owner.uid !== EUID || owner.gid !== this.groupOfNewFile(target);
-      if (chowned) fchownSync(fd, owner.uid, owner.gid);
+    const mode = this.modeChange ? this.modeChange(entry.mode, false) : entry.mode;
+    const perm = mode & 0o777;
+    const owner = this.chown ?? { uid: entry.uid, gid: entry.gid };
+    const chowned = owner.uid !== EUID || owner.gid !== this.groupOfNewFile(target);
+    return {
+      src,
+      dst: target,
+      perm,
+      size: entry.size,
+      uid: chowned ? owner.uid : -1,
+      gid: chowned ? owner.gid : -1,
       // chown clears set-id bits, so those are always set afterwards, as applyInfo does.
-      if (mode !== (perm & ~UMASK)) fchmodSync(fd, mode);
-      futimesSync(fd, Number(entry.atimeNs) / 1e9, Number(entry.mtimeNs) / 1e9);
-    } finally {
-      closeSync(fd);
-    }
-    if (entry.nlink > 1) this.inodes.set(`${entry.dev}:${entry.ino}`, target);
-    return true;
+      mode: mode !== (perm & ~UMASK) ? mode : -1,
+      atime: Number(entry.atimeNs) / 1e9,
+      mtime: Number(entry.mtimeNs) / 1e9,
+    };
   }
 
   /** The gid a file created in `target`'s directory gets: the directory's own if it is set-group-ID, else ours. */

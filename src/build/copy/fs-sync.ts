@@ -61,8 +61,6 @@ export async function copyFile(src: string, dest: string): Promise<void> {
   else fs.copyFileSync(src, dest);
 }
 
-const scratch = Buffer.allocUnsafe(SMALL_FILE + 1);
-
 /** The process umask, or 0o777 (every created mode looks wrong, so callers chmod) when it cannot be read. */
 export const UMASK: number = (() => {
   try {
@@ -71,38 +69,5 @@ export const UMASK: number = (() => {
     return 0o777;
   }
 })();
-
-/**
- * Creates `dest` with permission bits `perm & ~umask`, failing with EEXIST if anything (a
- * symlink too) is at `dest`, and copies `src` into it; returns the open descriptor, for the
- * caller to set metadata on and close. Small files take one read and one write through a scratch
- * buffer; per copied file that is open, read, close of the source and open, write of the
- * destination, with no stat (the large-context COPY of 25k files: see copy.ts).
- */
-export function createCopy(src: string, dest: string, perm: number, sizeHint: number): number {
-  const out = fs.openSync(dest, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, perm);
-  try {
-    const input = fs.openSync(src, "r");
-    try {
-      const chunk = sizeHint < SMALL_FILE ? sizeHint + 1 : SMALL_FILE;
-      for (;;) {
-        const n = fs.readSync(input, scratch, 0, chunk, null);
-        if (n === 0) break;
-        writeAll(out, scratch, n);
-        if (n < chunk && sizeHint < SMALL_FILE) break; // short read of a regular file: end of file
-      }
-    } finally {
-      fs.closeSync(input);
-    }
-    return out;
-  } catch (err) {
-    fs.closeSync(out);
-    throw err;
-  }
-}
-
-function writeAll(fd: number, buf: Buffer, length: number): void {
-  for (let off = 0; off < length; ) off += fs.writeSync(fd, buf, off, length - off);
-}
 
 export { mkdtemp, rm } from "node:fs/promises";
