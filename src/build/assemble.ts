@@ -82,7 +82,7 @@ async function packSnapshot(svc: BuildServices, snapshot: string, opts: Assemble
   if (opts.compression === "none") {
     // The local store never reads its layers: record how to write the blob and hash it only.
     const sde = opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {};
-    const { diffId, size } = await hashLayer(dir, { fsutil: fsutil(), ...sde });
+    const { diffId, size } = (await takeEarlyHash(svc, snapshot, opts.sourceDateEpoch)) ?? (await hashLayer(dir, { fsutil: fsutil(), ...sde }));
     svc.store.putLazy({ digest: diffId, size }, { kind: "layer-tar", dir: relative(svc.store.dir, dir), snapshot, ...sde });
     const packed: PackedLayer = { descriptor: { mediaType: layerMediaType("none", opts.mediaTypes), digest: diffId, size }, diffId };
     writeFileAtomic(memo, JSON.stringify(packed));
@@ -100,4 +100,66 @@ async function packSnapshot(svc: BuildServices, snapshot: string, opts: Assemble
   writeFileAtomic(memo, JSON.stringify(packed));
   opts.onLayer?.(snapshot, true);
   return packed;
+}
+
+/**
+ * A layer's uncompressed diffID, computed in the background right after its step committed the
+ * snapshot: between 1 MiB chunks it gives way to the build's other work (the next steps mostly
+ * wait for their processes; the machine's second core runs those), and it never keeps the
+ * process alive by itself. Once the image is assembled and needs it, it runs without pausing.
+ */
+class EarlyHash {
+  private urgent = false;
+  private paused: NodeJS.Immediate | undefined;
+  readonly result: Promise<{ diffId: Digest; size: number }>;
+
+  constructor(
+    dir: string,
+    readonly sourceDateEpoch: number | undefined,
+  ) {
+    const sde = sourceDateEpoch !== undefined ? { sourceDateEpoch } : {};
+    this.result = hashLayer(dir, { ...sde, pace: () => this.pause() });
+    this.result.catch(() => {}); // a failure is handled (by hashing again) when the hash is taken
+  }
+
+  /** The result, from now on computed without pausing. */
+  take(): Promise<{ diffId: Digest; size: number }> {
+    this.urgent = true;
+    this.paused?.ref();
+    return this.result;
+  }
+
+  private pause(): Promise<void> | undefined {
+    if (this.urgent) return undefined;
+    return new Promise((resolve) => {
+      this.paused = setImmediate(() => {
+        this.paused = undefined;
+        resolve();
+      }).unref();
+    });
+  }
+}
+
+const earlyHashes = new WeakMap<BuildServices, Map<string, EarlyHash>>();
+
+/**
+ * Starts hashing the layer of a just-committed snapshot for the local image (uncompressed,
+ * SOURCE_DATE_EPOCH from the build's environment), for assembleImage to take. Large-context
+ * cold (one 25k-file COPY, then a RUN): the layer hash overlaps the RUN step.
+ */
+export function hashLayerEarly(svc: BuildServices, snapshot: string, dir: string): void {
+  const env = svc.env.SOURCE_DATE_EPOCH;
+  const sde = env ? Number(env) : undefined;
+  if (sde !== undefined && (!Number.isInteger(sde) || sde < 0)) return; // the build will reject it
+  let forBuild = earlyHashes.get(svc);
+  if (!forBuild) earlyHashes.set(svc, (forBuild = new Map()));
+  if (!forBuild.has(snapshot)) forBuild.set(snapshot, new EarlyHash(dir, sde));
+}
+
+/** The early hash of `snapshot` if one was started with this SOURCE_DATE_EPOCH and succeeded. */
+async function takeEarlyHash(svc: BuildServices, snapshot: string, sde: number | undefined): Promise<{ diffId: Digest; size: number } | undefined> {
+  const early = earlyHashes.get(svc)?.get(snapshot);
+  if (!early || early.sourceDateEpoch !== sde) return undefined;
+  earlyHashes.get(svc)!.delete(snapshot);
+  return early.take().catch(() => undefined);
 }

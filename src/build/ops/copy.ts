@@ -12,6 +12,7 @@ import type { ContextEntry } from "../../cache/walk-context.js";
 import { StepError, TsbuildError } from "../../errors/index.js";
 import type { Vertex } from "../../solver/types.js";
 import { containsWildcards, copySources, selectSources, fetchUrlSource, type SelectedSource } from "../copy/index.js";
+import { hashLayerEarly } from "../assemble.js";
 import { flattenedDir } from "../flattened.js";
 import { MergedView } from "../merged-view.js";
 import type { BuildServices, StepResult } from "../services.js";
@@ -33,6 +34,13 @@ interface Resolved {
   /** Bytes of the selected files: the layer's size, without walking it again. */
   bytes: number;
 }
+
+/**
+ * Layers at least this big are hashed in the background as soon as they are committed (see
+ * hashLayerEarly); smaller ones hash in tens of milliseconds when the image is assembled.
+ */
+const EARLY_HASH_BYTES = 32 << 20;
+const EARLY_HASH_FILES = 2048;
 
 export function copyVertex(step: CopyStep, parentId: string, sourceId: string | undefined, svc: BuildServices): Vertex<StepResult> {
   let resolved: Resolved | undefined;
@@ -65,6 +73,9 @@ export function copyVertex(step: CopyStep, parentId: string, sourceId: string | 
         keepParentDirMetadata(layerDir, view, dest);
         const name = `copy-${r.key}`;
         await svc.snapshotter.importDir(name, layerDir, parent.snapshot ?? undefined);
+        if (r.bytes >= EARLY_HASH_BYTES || r.selection.reduce((n, s) => n + s.files.length, 0) >= EARLY_HASH_FILES) {
+          hashLayerEarly(svc, name, await svc.snapshotter.diffDir(name));
+        }
         return recordResult(svc, step, r.key, parent, name, r.inputs, r.bytes);
       } catch (err) {
         throw err instanceof TsbuildError && !(err instanceof StepError)

@@ -28,6 +28,11 @@ export interface WriteLayerOptions {
   fsutil?: FsUtil;
 }
 
+export interface HashPacing {
+  /** Called after each chunk (≥ 1 MiB of tar); hashing waits for the promise it returns, if any. */
+  pace?: () => Promise<void> | undefined;
+}
+
 export interface WrittenLayer {
   descriptor: Descriptor;
   diffId: Digest;
@@ -66,12 +71,14 @@ export async function writeLayer(dir: string, opts: WriteLayerOptions): Promise<
  * The diffID and size of the uncompressed layer of `dir`, without storing it: the tar that
  * writeLayer would write (and layerTar produces again, byte for byte, while `dir` is unchanged).
  */
-export async function hashLayer(dir: string, opts: Omit<WriteLayerOptions, "store" | "compression" | "gzipLevel">): Promise<{ diffId: Digest; size: number }> {
+export async function hashLayer(dir: string, opts: Omit<WriteLayerOptions, "store" | "compression" | "gzipLevel"> & HashPacing): Promise<{ diffId: Digest; size: number }> {
   const hash = createHash("sha256");
   let size = 0;
   for await (const chunk of await layerTar(dir, opts)) {
     hash.update(chunk);
     size += chunk.length;
+    const wait = opts.pace?.();
+    if (wait) await wait;
   }
   return { diffId: `sha256:${hash.digest("hex")}`, size };
 }
