@@ -14,8 +14,9 @@ import type { Descriptor } from "../types.js";
 import { compressor, layerMediaType, type Compression } from "./compression.js";
 import { FsUtil } from "./fsutil.js";
 import { planEntries, type EntryContext } from "./tar-entry.js";
-import { END_OF_ARCHIVE, encodeHeader, padding } from "./tar-format.js";
-import { walkTree } from "./walk.js";
+import { BLOCK, END_OF_ARCHIVE, encodeHeader } from "./tar-format.js";
+import { ReadAhead } from "./read-ahead.js";
+import { walkTree, type WalkEntry } from "./walk.js";
 
 export interface WriteLayerOptions {
   store: ContentStore;
@@ -85,12 +86,34 @@ export async function hashLayer(dir: string, opts: Omit<WriteLayerOptions, "stor
 
 /** The uncompressed layer tar of `dir` in chunks of at least 1 MiB. */
 export async function layerTar(dir: string, opts: Pick<WriteLayerOptions, "sourceDateEpoch" | "fsutil">): Promise<AsyncGenerator<Buffer>> {
-  const ctx: EntryContext = {
-    sourceDateEpoch: opts.sourceDateEpoch,
-    xattrs: await readXattrs(dir, opts.fsutil),
-    inodes: new Map(),
-  };
-  return tarStream(dir, ctx);
+  const xattrs = readXattrs(dir, opts.fsutil);
+  xattrs.catch(() => {}); // awaited below
+  // The walk runs while fsutil reads the xattrs; the worker starts reading the files meanwhile.
+  const entries = [...walkTree(dir)];
+  const readAhead = ReadAhead.start(contentFiles(entries));
+  try {
+    const ctx: EntryContext = { sourceDateEpoch: opts.sourceDateEpoch, xattrs: await xattrs, inodes: new Map() };
+    return tarStream(entries, ctx, readAhead);
+  } catch (err) {
+    readAhead?.close();
+    throw err;
+  }
+}
+
+/** The files whose contents the tar holds, in order: regular files, once per inode (see planEntries). */
+function contentFiles(entries: readonly WalkEntry[]): { path: string; size: number }[] {
+  const seen = new Set<string>();
+  const out: { path: string; size: number }[] = [];
+  for (const { abs, stat } of entries) {
+    if (!stat.isFile()) continue;
+    if (stat.nlink > 1) {
+      const key = `${stat.dev}:${stat.ino}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    out.push({ path: abs, size: stat.size });
+  }
+  return out;
 }
 
 /** One fsutil process reads every xattr of the tree. */
@@ -109,44 +132,69 @@ async function readXattrs(dir: string, shared?: FsUtil): Promise<Map<string, Map
   }
 }
 
-/** The uncompressed tar in chunks of at least BATCH bytes (except the last). */
-async function* tarStream(dir: string, ctx: EntryContext): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
+/**
+ * The uncompressed tar in chunks of at least BATCH bytes (except the last). Small files come
+ * from `readAhead` when it has them, else they are read here.
+ */
+async function* tarStream(entries: readonly WalkEntry[], ctx: EntryContext, readAhead: ReadAhead | undefined): AsyncGenerator<Buffer> {
+  // Everything is copied straight into the chunk: no buffer per file, no concatenation.
+  let chunk = Buffer.allocUnsafe(2 * BATCH);
   let pending = 0;
-  const add = (b: Buffer) => {
-    parts.push(b);
+  const reserve = (n: number) => {
+    if (pending + n <= chunk.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * chunk.length, pending + n));
+    chunk.copy(bigger, 0, 0, pending);
+    chunk = bigger;
+  };
+  const add = (b: Uint8Array) => {
+    reserve(b.length);
+    chunk.set(b, pending);
     pending += b.length;
   };
+  const addPadding = (size: number) => {
+    const n = (BLOCK - (size % BLOCK)) % BLOCK;
+    reserve(n);
+    chunk.fill(0, pending, pending + n);
+    pending += n;
+  };
   const flush = () => {
-    const out = Buffer.concat(parts, pending);
-    parts = [];
+    const out = chunk.subarray(0, pending);
+    chunk = Buffer.allocUnsafe(2 * BATCH);
     pending = 0;
     return out;
   };
-  for (const entry of walkTree(dir)) {
-    for (const { header, contentPath } of planEntries(entry, ctx)) {
-      add(encodeHeader(header));
-      if (contentPath !== undefined) {
-        let read = 0;
-        if (header.size <= READ_WHOLE_LIMIT) {
-          const data = readFileSync(contentPath);
-          read = data.length;
-          if (read === header.size) add(data);
-        } else {
-          for await (const chunk of createReadStream(contentPath, { highWaterMark: BATCH })) {
-            read += (chunk as Buffer).length;
-            if (read > header.size) break;
-            add(chunk as Buffer);
-            if (pending >= BATCH) yield flush();
+  try {
+    for (const entry of entries) {
+      for (const { header, contentPath } of planEntries(entry, ctx)) {
+        add(encodeHeader(header));
+        if (contentPath !== undefined) {
+          let read = 0;
+          const ahead = readAhead?.take(contentPath);
+          if (ahead) {
+            read = ahead.length;
+            if (read === header.size) add(ahead); // copied now: the slot is reused
+          } else if (header.size <= READ_WHOLE_LIMIT) {
+            const data = readFileSync(contentPath);
+            read = data.length;
+            if (read === header.size) add(data);
+          } else {
+            for await (const chunk of createReadStream(contentPath, { highWaterMark: BATCH })) {
+              read += (chunk as Buffer).length;
+              if (read > header.size) break;
+              add(chunk as Buffer);
+              if (pending >= BATCH) yield flush();
+            }
           }
+          if (read !== header.size) {
+            throw new TsbuildError("layer/file-changed", `${contentPath} changed size while the layer was written`);
+          }
+          addPadding(header.size);
         }
-        if (read !== header.size) {
-          throw new TsbuildError("layer/file-changed", `${contentPath} changed size while the layer was written`);
-        }
-        add(padding(header.size));
+        if (pending >= BATCH) yield flush();
       }
-      if (pending >= BATCH) yield flush();
     }
+  } finally {
+    readAhead?.close();
   }
   add(END_OF_ARCHIVE);
   yield flush();
