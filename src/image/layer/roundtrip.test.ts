@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openContentStore } from "../content-store.js";
@@ -105,4 +105,24 @@ test("GNU tar reads the layer: listing, order, whiteouts, hardlinks and the bina
   execFileSync("tar", ["--xattrs", "--xattrs-include=security.capability", "-xpf", blob, "-C", out, "bin/pinger"]);
   assert.equal(execFileSync("getcap", [join(out, "bin/pinger")]).toString().split(" ").slice(1).join(" ").trim(), "cap_setuid,cap_net_raw=ep");
   assert.deepEqual(readFileSync(join(out, "bin/pinger")), readFileSync(join(src, "bin/pinger")));
+});
+
+test("round trip of a tree with many files (read ahead on a worker thread), hard links and files too big for its slots", async () => {
+  const src = freshDir();
+  await makeFixtureTree(src, 1_600_000_000);
+  for (let d = 0; d < 7; d++) {
+    mkdirSync(join(src, `many/d${d}`), { recursive: true });
+    for (let f = 0; f < 100; f++) writeFileSync(join(src, `many/d${d}/f${f}`), `${d}/${f}\n`.repeat(f * 13));
+  }
+  writeFileSync(join(src, "many/d3/big"), Buffer.alloc(200_000, 7));
+  linkSync(join(src, "many/d3/big"), join(src, "many/d5/big-link"));
+  linkSync(join(src, "many/d1/f9"), join(src, "many/d0/f9-link"));
+  setTreeMtime(src, 1_600_000_000);
+  const layer = await writeLayer(src, { store, compression: "none" });
+  const dst = freshDir();
+  const applied = await applyLayer(store.blobPath(layer.descriptor.digest), dst, { mediaType: layer.descriptor.mediaType });
+  assert.equal(applied.diffId, layer.diffId);
+  const want = await treeManifest(src, { mtimes: true });
+  assert.deepEqual(await treeManifest(dst, { mtimes: true }), want);
+  assert.ok(want.some((l) => l.startsWith("many/d5/big-link file") && l.includes("=many/d3/big")), "the hard link is in the fixture");
 });
