@@ -104,39 +104,41 @@ async function packSnapshot(svc: BuildServices, snapshot: string, opts: Assemble
 
 /**
  * A layer's uncompressed diffID, computed in the background right after its step committed the
- * snapshot: between 1 MiB chunks it gives way to the build's other work (the next steps mostly
- * wait for their processes; the machine's second core runs those), and it never keeps the
- * process alive by itself. Once the image is assembled and needs it, it runs without pausing.
+ * snapshot: before its walk, every 2,048 walked entries and between 1 MiB tar chunks it gives way
+ * to the build's other work (the next steps mostly wait for their processes; the machine's
+ * second core runs those). Once the image is assembled and needs it, it runs without pausing;
+ * when the build ends without taking it, it stops at its next pause.
  */
 class EarlyHash {
   private urgent = false;
-  private paused: NodeJS.Immediate | undefined;
+  private cancelled = false;
   readonly result: Promise<{ diffId: Digest; size: number }>;
 
   constructor(
     dir: string,
     readonly sourceDateEpoch: number | undefined,
+    withoutXattrs: boolean,
   ) {
     const sde = sourceDateEpoch !== undefined ? { sourceDateEpoch } : {};
-    this.result = hashLayer(dir, { ...sde, pace: () => this.pause() });
+    this.result = hashLayer(dir, { ...sde, withoutXattrs, pace: () => this.pause() });
     this.result.catch(() => {}); // a failure is handled (by hashing again) when the hash is taken
   }
 
   /** The result, from now on computed without pausing. */
   take(): Promise<{ diffId: Digest; size: number }> {
     this.urgent = true;
-    this.paused?.ref();
     return this.result;
   }
 
+  cancel(): void {
+    this.cancelled = true;
+  }
+
   private pause(): Promise<void> | undefined {
+    if (this.cancelled) return Promise.reject(new Error("layer hash no longer needed"));
     if (this.urgent) return undefined;
-    return new Promise((resolve) => {
-      this.paused = setImmediate(() => {
-        this.paused = undefined;
-        resolve();
-      }).unref();
-    });
+    // A referenced immediate: an unreferenced one waits for the next I/O event of the loop.
+    return new Promise((resolve) => setImmediate(resolve));
   }
 }
 
@@ -144,16 +146,17 @@ const earlyHashes = new WeakMap<BuildServices, Map<string, EarlyHash>>();
 
 /**
  * Starts hashing the layer of a just-committed snapshot for the local image (uncompressed,
- * SOURCE_DATE_EPOCH from the build's environment), for assembleImage to take. Large-context
+ * SOURCE_DATE_EPOCH from the build's environment), for assembleImage to take; `withoutXattrs`
+ * when the step wrote no xattrs (see HashPacing). Large-context
  * cold (one 25k-file COPY, then a RUN): the layer hash overlaps the RUN step.
  */
-export function hashLayerEarly(svc: BuildServices, snapshot: string, dir: string): void {
+export function hashLayerEarly(svc: BuildServices, snapshot: string, dir: string, opts: { withoutXattrs: boolean }): void {
   const env = svc.env.SOURCE_DATE_EPOCH;
   const sde = env ? Number(env) : undefined;
   if (sde !== undefined && (!Number.isInteger(sde) || sde < 0)) return; // the build will reject it
   let forBuild = earlyHashes.get(svc);
   if (!forBuild) earlyHashes.set(svc, (forBuild = new Map()));
-  if (!forBuild.has(snapshot)) forBuild.set(snapshot, new EarlyHash(dir, sde));
+  if (!forBuild.has(snapshot)) forBuild.set(snapshot, new EarlyHash(dir, sde, opts.withoutXattrs));
 }
 
 /** The early hash of `snapshot` if one was started with this SOURCE_DATE_EPOCH and succeeded. */
@@ -162,4 +165,10 @@ async function takeEarlyHash(svc: BuildServices, snapshot: string, sde: number |
   if (!early || early.sourceDateEpoch !== sde) return undefined;
   earlyHashes.get(svc)!.delete(snapshot);
   return early.take().catch(() => undefined);
+}
+
+/** Stops the early hashes no image took (a failed build, layers of other stages). */
+export function dropEarlyHashes(svc: BuildServices): void {
+  for (const early of earlyHashes.get(svc)?.values() ?? []) early.cancel();
+  earlyHashes.delete(svc);
 }

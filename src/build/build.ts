@@ -22,7 +22,7 @@ import { planBuild } from "../parser/plan.js";
 import { hostPlatform } from "../parser/platform.js";
 import { solve } from "../solver/solver.js";
 import type { Vertex } from "../solver/types.js";
-import { assembleImage, type LayerCompression } from "./assemble.js";
+import { assembleImage, dropEarlyHashes, type LayerCompression } from "./assemble.js";
 import { convertStages } from "./convert.js";
 import { baseVertex, baseVertexId, scratchVertex, type ResolvedBase } from "./ops/base.js";
 import { copyVertex } from "./ops/copy.js";
@@ -123,6 +123,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const finalConfig = steps.get(target)!.config;
     return await exportBuild(final, finalConfig, svc, options, progress, images);
   } finally {
+    dropEarlyHashes(svc);
     svc.statCache.save();
     rmSync(tmpDir, { recursive: true, force: true });
     await svc.executor.close?.(); // the sandbox helper server exits and is reaped

@@ -74,7 +74,8 @@ export function copyVertex(step: CopyStep, parentId: string, sourceId: string | 
         const name = `copy-${r.key}`;
         await svc.snapshotter.importDir(name, layerDir, parent.snapshot ?? undefined);
         if (r.bytes >= EARLY_HASH_BYTES || r.selection.reduce((n, s) => n + s.files.length, 0) >= EARLY_HASH_FILES) {
-          hashLayerEarly(svc, name, await svc.snapshotter.diffDir(name));
+          // Copies never set xattrs; ADD's extracted archives may carry them.
+          hashLayerEarly(svc, name, await svc.snapshotter.diffDir(name), { withoutXattrs: !step.isAdd });
         }
         return recordResult(svc, step, r.key, parent, name, r.inputs, r.bytes);
       } catch (err) {

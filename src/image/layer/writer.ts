@@ -30,8 +30,16 @@ export interface WriteLayerOptions {
 }
 
 export interface HashPacing {
-  /** Called after each chunk (≥ 1 MiB of tar); hashing waits for the promise it returns, if any. */
+  /**
+   * Called before the walk, every 2,048 walked entries and after each chunk (≥ 1 MiB of tar);
+   * the work waits for the promise it returns, if any.
+   */
   pace?: () => Promise<void> | undefined;
+  /**
+   * The caller knows no entry carries an xattr a layer keeps (security.capability, overlay
+   * opaque markers): a COPY writes none. The fsutil walk that would find none is skipped.
+   */
+  withoutXattrs?: boolean;
 }
 
 export interface WrittenLayer {
@@ -85,11 +93,15 @@ export async function hashLayer(dir: string, opts: Omit<WriteLayerOptions, "stor
 }
 
 /** The uncompressed layer tar of `dir` in chunks of at least 1 MiB. */
-export async function layerTar(dir: string, opts: Pick<WriteLayerOptions, "sourceDateEpoch" | "fsutil">): Promise<AsyncGenerator<Buffer>> {
-  const xattrs = readXattrs(dir, opts.fsutil);
+export async function layerTar(dir: string, opts: Pick<WriteLayerOptions, "sourceDateEpoch" | "fsutil"> & HashPacing): Promise<AsyncGenerator<Buffer>> {
+  await opts.pace?.();
+  const xattrs = opts.withoutXattrs ? Promise.resolve(new Map<string, Map<string, Buffer>>()) : readXattrs(dir, opts.fsutil);
   xattrs.catch(() => {}); // awaited below
   // The walk runs while fsutil reads the xattrs; the worker starts reading the files meanwhile.
-  const entries = [...walkTree(dir)];
+  const entries: WalkEntry[] = [];
+  for (const entry of walkTree(dir)) {
+    if (entries.push(entry) % 2048 === 0) await opts.pace?.();
+  }
   const readAhead = ReadAhead.start(contentFiles(entries));
   try {
     const ctx: EntryContext = { sourceDateEpoch: opts.sourceDateEpoch, xattrs: await xattrs, inodes: new Map() };
