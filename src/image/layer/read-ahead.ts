@@ -16,20 +16,22 @@ const SLOTS = 128;
 const SLOT = 64 << 10;
 /** Below this many files the worker is not started (its start-up costs ~30 ms of CPU). */
 const MIN_FILES = 512;
-/** A worker that has not answered for this long is given up on (the writer reads the rest itself). */
-const STALL_MS = 10_000;
 
-/** Control words: files read so far, files taken so far, 1 once the writer stops. */
+/**
+ * Control words: files the worker has read (or skipped) so far; files whose slots the writer
+ * has released; files the writer has claimed (taken, or read itself because the worker was
+ * behind: the worker skips those); 1 once the writer stops; then each slot's length.
+ */
 const READ = 0;
 const TAKEN = 1;
-const STOP = 2;
-const LENGTHS = 3;
+const CLAIMED = 2;
+const STOP = 3;
+const LENGTHS = 4;
 
 export class ReadAhead {
   private readonly control: Int32Array;
   private readonly data: Buffer;
   private next = 0;
-  private broken = false;
 
   private constructor(
     private readonly paths: readonly string[],
@@ -61,18 +63,17 @@ export class ReadAhead {
   /**
    * The bytes of `path` as one read of up to size + 1 bytes found them (a view into the slot,
    * valid until the next take), or undefined when the caller must read it itself: not the next
-   * file in the list, too big for a slot, or the read failed (the caller's read reports why).
+   * file in the list, too big for a slot, the read failed (the caller's read reports why), or
+   * the worker has not got to it yet (the writer never waits for the worker).
    */
   take(path: string): Buffer | undefined {
-    if (this.broken || this.paths[this.next] !== path) return undefined;
+    if (this.paths[this.next] !== path) return undefined;
     const i = this.next++;
     Atomics.store(this.control, TAKEN, i); // the slot of file i - 1 is free again
     Atomics.notify(this.control, TAKEN);
-    for (let read; (read = Atomics.load(this.control, READ)) <= i; ) {
-      if (Atomics.wait(this.control, READ, read, STALL_MS) === "timed-out") {
-        this.broken = true;
-        return undefined;
-      }
+    if (Atomics.load(this.control, READ) <= i) {
+      Atomics.store(this.control, CLAIMED, i + 1);
+      return undefined;
     }
     const length = this.control[LENGTHS + (i % SLOTS)]!;
     if (length < 0) return undefined;
@@ -89,20 +90,21 @@ export class ReadAhead {
 }
 
 /**
- * The worker's loop: file i goes into slot i % slots once the writer has taken file i - slots.
- * A slot's length is what one read of size + 1 bytes returned (a short read of a regular file is
- * its end), or -1 when the writer must read the file itself.
+ * The worker's loop: file i goes into slot i % slots once the writer has released file i - slots,
+ * unless the writer has claimed it already. A slot's length is what one read of size + 1 bytes
+ * returned (a short read of a regular file is its end), or -1 when the writer must read the file
+ * itself. Control words by number: READ 0, TAKEN 1, CLAIMED 2, STOP 3, LENGTHS from 4.
  */
 function readFiles(fsm: typeof fs, paths: readonly string[], sizes: Float64Array, control: Int32Array, data: Buffer, slots: number, slot: number): void {
   for (let i = 0; i < paths.length; i++) {
     for (let taken; i - (taken = Atomics.load(control, 1)) >= slots; ) {
-      if (Atomics.load(control, 2) === 1) return;
+      if (Atomics.load(control, 3) === 1) return;
       Atomics.wait(control, 1, taken, 1000);
     }
-    if (Atomics.load(control, 2) === 1) return;
+    if (Atomics.load(control, 3) === 1) return;
     const size = sizes[i]!;
     let length = -1;
-    if (size < slot) {
+    if (size < slot && Atomics.load(control, 2) <= i) {
       let fd = -1;
       try {
         fd = fsm.openSync(paths[i]!, "r");
@@ -113,9 +115,8 @@ function readFiles(fsm: typeof fs, paths: readonly string[], sizes: Float64Array
         if (fd >= 0) fsm.closeSync(fd);
       }
     }
-    control[3 + (i % slots)] = length; // LENGTHS
-    Atomics.store(control, 0, i + 1); // READ
-    Atomics.notify(control, 0);
+    control[4 + (i % slots)] = length;
+    Atomics.store(control, 0, i + 1);
   }
 }
 
