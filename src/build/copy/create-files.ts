@@ -170,15 +170,19 @@ parentPort.on("message", ({ id, jobs, shared }) => {
 });
 `;
 
-/** The one helper worker of the process, started on first use and kept (unreferenced) while idle. */
+/**
+ * The helper worker, started for a batch and stopped once no batch needs it: kept idle, its heap
+ * (the last batch's paths) stayed in the build's peak RSS (large-context cold: ~10 MB).
+ */
 class CreatePool {
   private static instance: CreatePool | undefined | null;
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: (f: JobFailure[]) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private broken: Error | undefined;
+  private stopping = false;
 
-  /** The pool, or undefined on a single core or after the worker failed. */
+  /** The pool, or undefined on a single core or after a worker failed. */
   static get(): CreatePool | undefined {
     if (CreatePool.instance === undefined) CreatePool.instance = availableParallelism() > 1 ? new CreatePool() : null;
     return CreatePool.instance ?? undefined;
@@ -192,6 +196,7 @@ class CreatePool {
       this.forget(id);
     });
     const fail = (err: Error) => {
+      if (this.stopping) return;
       this.broken = err;
       CreatePool.instance = null;
       for (const w of this.waiting.values()) w.reject(err);
@@ -211,9 +216,12 @@ class CreatePool {
     return { id, done };
   }
 
-  /** A batch the main thread did alone: its answer is not awaited (nor keeps the process alive). */
+  /** A batch answered, or one the main thread did alone (its answer is not awaited). */
   forget(id: number): void {
     this.waiting.delete(id);
-    if (this.waiting.size === 0) this.worker.unref();
+    if (this.waiting.size > 0) return;
+    this.stopping = true;
+    if (CreatePool.instance === this) CreatePool.instance = undefined;
+    void this.worker.terminate();
   }
 }
