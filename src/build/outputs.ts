@@ -1,7 +1,7 @@
 /** Writes a finished build where `--output`, `--push` and `--load` ask for it. */
-import { spawn } from "node:child_process";
+import { spawn } from "../internal/lazy-node.js";
 import { closeSync, mkdirSync, existsSync, openSync } from "node:fs";
-import { request } from "node:http";
+import { request } from "../internal/lazy-node.js";
 import { PassThrough, type Writable } from "node:stream";
 import { TsbuildError } from "../errors/index.js";
 import { writeDockerArchive } from "../image/docker-archive.js";

@@ -22,7 +22,16 @@ export const EXIT_USAGE = 2;
 export const EXIT_CANCELLED = 130;
 
 function defaultIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // process.stdin makes a stream (a socket for a pipe) on first access: only `-f -` reads it
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
 
 async function loadCommand(name: string): Promise<CliCommand | undefined> {

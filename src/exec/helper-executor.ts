@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn } from "../internal/lazy-node.js";
 import type { Readable, Writable } from "node:stream";
 import { CancelledError } from "../errors/index.js";
 import { HelperError } from "./errors.js";

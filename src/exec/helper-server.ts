@@ -5,7 +5,8 @@
  * Output and events of every run come back multiplexed on fd 4 as `u8 kind, u32 run, u32 len`
  * frames. The server dies with tsbuild (PDEATHSIG), and every sandbox with the server.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { spawn } from "../internal/lazy-node.js";
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { HELPER_PROTOCOL_VERSION, parseEvent, type HelperEvent } from "./protocol.js";

@@ -7,7 +7,7 @@ import { createReadStream } from "node:fs";
 import { posix } from "node:path";
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import { createGunzip } from "../internal/lazy-node.js";
 import { extract } from "tar-stream";
 import { TsbuildError } from "../errors/index.js";
 import type { Digest } from "../internal/digest.js";

@@ -2,7 +2,7 @@
  * Registry credentials from Docker's config.json: `credHelpers[host]`, then `credsStore`, then
  * `auths`, using the `docker-credential-<name> get` protocol (stdin: server URL, stdout JSON).
  */
-import { spawn } from "node:child_process";
+import { spawn } from "../internal/lazy-node.js";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";

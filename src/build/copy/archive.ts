@@ -4,9 +4,9 @@
  * decompressor itself (`bzip2`, `xz`, `zstd` CLIs): no npm package handles all four formats, and
  * GNU tar also refuses `..` and absolute member names.
  */
-import { spawn } from "node:child_process";
+import { spawn } from "../../internal/lazy-node.js";
 import { open } from "node:fs/promises";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync } from "../../internal/lazy-node.js";
 import { CopyError } from "./errors.js";
 
 type Compression = "none" | "gzip" | "bzip2" | "xz" | "zstd";

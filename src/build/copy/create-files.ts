@@ -10,7 +10,8 @@
  */
 import * as fs from "node:fs";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { newWorker } from "../../internal/lazy-node.js";
 
 /** One file to create; `dst` must not exist yet (else the job fails with EEXIST). */
 export interface CreateJob {
@@ -189,7 +190,7 @@ class CreatePool {
   }
 
   private constructor() {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+    this.worker = newWorker(WORKER_SOURCE, { eval: true, execArgv: [] });
     this.worker.unref();
     this.worker.on("message", ({ id, failures }: { id: number; failures: JobFailure[] }) => {
       this.waiting.get(id)?.resolve(failures);

@@ -3,7 +3,7 @@
  * pipe from us. Closing the pipe (release, or this process dying) ends the child and the kernel
  * drops the lock, so a crashed build never leaves a stale lock behind.
  */
-import { spawn } from "node:child_process";
+import { spawn } from "../../internal/lazy-node.js";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Readable, Writable } from "node:stream";

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn } from "../../internal/lazy-node.js";
 import { TsbuildError } from "../../errors/index.js";
 
 /** Runs a host tool (cp, tar, mknod, unshare) and rejects with its stderr when it fails. */

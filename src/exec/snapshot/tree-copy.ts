@@ -3,7 +3,7 @@
  * nodes and extended attributes (file capabilities) survive: `cp -a` for whole trees, a
  * `tar | tar` pipe for a chosen list of entries.
  */
-import { spawn } from "node:child_process";
+import { spawn } from "../../internal/lazy-node.js";
 import { writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";

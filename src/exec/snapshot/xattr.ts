@@ -2,7 +2,7 @@
  * Reading overlay opaque markers (the `trusted.overlay.opaque` xattr), which Node cannot do:
  * through native/build/tsbuild-fsutil when built, else the `getfattr` tool (Debian `attr`).
  */
-import { spawn } from "node:child_process";
+import { spawn } from "../../internal/lazy-node.js";
 import { existsSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";

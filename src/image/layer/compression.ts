@@ -3,9 +3,9 @@
  * reproducible); zstd uses the `zstd` CLI in a child process, because Node 20's zlib has no zstd
  * and the npm bindings need a native build (dependencies notes §3).
  */
-import { spawn } from "node:child_process";
+import { spawn } from "../../internal/lazy-node.js";
 import { Duplex, PassThrough, Readable } from "node:stream";
-import { createGunzip, createGzip } from "node:zlib";
+import { createGunzip, createGzip } from "../../internal/lazy-node.js";
 import { TsbuildError } from "../../errors/index.js";
 import {
   MEDIA_TYPE_DOCKER_LAYER,

@@ -3,7 +3,8 @@
  * and device nodes. One helper process serves a whole layer; commands are pipelined over its
  * stdin and answered in order (the NUL-separated protocol is documented in native/fsutil.c).
  */
-import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { ChildProcessByStdio } from "node:child_process";
+import { spawn } from "../../internal/lazy-node.js";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";

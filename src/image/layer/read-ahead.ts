@@ -9,7 +9,8 @@
  */
 import * as fs from "node:fs";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { newWorker } from "../../internal/lazy-node.js";
 
 /** Files in flight, and the largest file a slot holds (bigger ones the writer reads itself). */
 const SLOTS = 128;
@@ -57,7 +58,7 @@ export class ReadAhead {
     const shared = { text: new SharedArrayBuffer(Buffer.byteLength(text)), sizes: new SharedArrayBuffer(8 * files.length) };
     Buffer.from(shared.text).write(text);
     new Float64Array(shared.sizes).set(files.map((f) => f.size));
-    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { ...shared, control, data } });
+    const worker = newWorker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { ...shared, control, data } });
     worker.unref();
     worker.on("error", () => {}); // the writer sees no progress and reads the files itself
     return new ReadAhead(paths, worker, control, data);
