@@ -13,6 +13,7 @@ import { StepError, TsbuildError } from "../../errors/index.js";
 import type { Vertex } from "../../solver/types.js";
 import { containsWildcards, copySources, selectSources, fetchUrlSource, type SelectedSource } from "../copy/index.js";
 import { hashLayerEarly } from "../assemble.js";
+import { spreadNewDirsBelow } from "../copy/spread-dirs.js";
 import { flattenedDir } from "../flattened.js";
 import { MergedView } from "../merged-view.js";
 import type { BuildServices, StepResult } from "../services.js";
@@ -57,6 +58,8 @@ export function copyVertex(step: CopyStep, parentId: string, sourceId: string | 
     async exec(inputs) {
       const [parent] = inputs as [StepResult];
       const r = resolved!;
+      const files = r.selection.reduce((n, s) => n + s.files.length, 0);
+      if (files >= EARLY_HASH_FILES) spreadNewDirsBelow(svc.tmpDir);
       const layerDir = mkdtempSync(join(svc.tmpDir, "copy-"));
       try {
         const view = r.view;
@@ -73,7 +76,7 @@ export function copyVertex(step: CopyStep, parentId: string, sourceId: string | 
         keepParentDirMetadata(layerDir, view, dest);
         const name = `copy-${r.key}`;
         await svc.snapshotter.importDir(name, layerDir, parent.snapshot ?? undefined);
-        if (r.bytes >= EARLY_HASH_BYTES || r.selection.reduce((n, s) => n + s.files.length, 0) >= EARLY_HASH_FILES) {
+        if (r.bytes >= EARLY_HASH_BYTES || files >= EARLY_HASH_FILES) {
           // Copies never set xattrs; ADD's extracted archives may carry them.
           hashLayerEarly(svc, name, await svc.snapshotter.diffDir(name), { withoutXattrs: !step.isAdd });
         }
