@@ -226,7 +226,11 @@ async function runVariant(sc: Scenario, v: Variant, p: PreparedScenario, builder
   }
   for (let round = 0; round < runs; round++) {
     v.mutate?.(round);
-    for (const b of builders) {
+    // The order turns every round: a builder's run changes the disk for the next one (buildah
+    // deletes its working containers, and creates right after a big deletion are slow on this
+    // ext4, see lib/trash.ts), so no builder always follows the same one.
+    const order = builders.map((_, i) => builders[(i + round) % builders.length]!);
+    for (const b of order) {
       if (errors.has(b.name)) continue;
       if (v.kind === "cold") await b.reset();
       const r = await b.build(request(sc, v, p, b.name, round, work));
