@@ -1,10 +1,11 @@
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, utimesSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../internal/atomic-write.js";
 import { ROOT_DIRS } from "../internal/root.js";
 import { TsbuildError } from "../errors/index.js";
 import type { CacheKey } from "./cache-key.js";
 import { blake3Hex } from "./hash.js";
+import { listDirOrEmpty } from "../internal/list-dir.js";
 
 /** The inputs of a step kept for explaining a later miss; structured, never secret values. */
 export interface StepInputs {
@@ -122,8 +123,8 @@ export function openCacheIndex(root: string): CacheIndex {
     },
     list() {
       const out: CacheRecord[] = [];
-      for (const shard of listDir(recordsDir)) {
-        for (const f of listDir(join(recordsDir, shard))) {
+      for (const shard of listDirOrEmpty(recordsDir)) {
+        for (const f of listDirOrEmpty(join(recordsDir, shard))) {
           if (!f.endsWith(".json") || f.startsWith(".")) continue;
           const r = readRecord(join(recordsDir, shard, f));
           if (r) out.push(r);
@@ -133,7 +134,7 @@ export function openCacheIndex(root: string): CacheIndex {
     },
     listSteps() {
       const out: { stepId: string; key: CacheKey }[] = [];
-      for (const f of listDir(stepsDir)) {
+      for (const f of listDirOrEmpty(stepsDir)) {
         if (f.startsWith(".") || !f.endsWith(".json")) continue;
         const s = readJson(join(stepsDir, f)) as { stepId?: unknown; key?: unknown } | undefined;
         if (typeof s?.stepId === "string" && typeof s.key === "string") out.push({ stepId: s.stepId, key: s.key });
@@ -256,11 +257,3 @@ function readJson(path: string): unknown {
   return parseJson(text);
 }
 
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
-}

@@ -16,12 +16,13 @@
  * 250 MB fewer bytes written per cold build).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { TsbuildError } from "../errors/index.js";
-import { digestHex, isDigest, type Digest } from "../internal/digest.js";
+import { digestHex, isDigest, sha256Digest, type Digest } from "../internal/digest.js";
+import { listDirOrEmpty } from "../internal/list-dir.js";
 import { writeFileAtomic } from "../internal/atomic-write.js";
 import { lazyRecipeUsable, produceLazyBlob, type LazyRecipe } from "./lazy-blob.js";
 
@@ -164,14 +165,7 @@ class FsContentStore implements ContentStore {
   }
 
   private listLazy(): Digest[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.lazyDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw err;
-    }
-    return names.flatMap((n) => (n.endsWith(".json") ? [`sha256:${n.slice(0, -5)}`] : [])).filter(isDigest);
+    return listDirOrEmpty(this.lazyDir).flatMap((n) => (n.endsWith(".json") ? [`sha256:${n.slice(0, -5)}`] : [])).filter(isDigest);
   }
 
   writeBlob(data: Uint8Array, expected?: Expected): Promise<BlobInfo> {
@@ -179,7 +173,7 @@ class FsContentStore implements ContentStore {
     // hash and a stat instead of a temp file, a rename and an unlink.
     if (expected?.digest !== undefined && (expected.size === undefined || expected.size === data.byteLength)) {
       const stored = statIfFile(this.blobPath(expected.digest));
-      if (stored?.size === data.byteLength && `sha256:${createHash("sha256").update(data).digest("hex")}` === expected.digest) {
+      if (stored?.size === data.byteLength && sha256Digest(data) === expected.digest) {
         return Promise.resolve({ digest: expected.digest, size: data.byteLength });
       }
     }
@@ -230,14 +224,7 @@ class FsContentStore implements ContentStore {
   }
 
   list(): Digest[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.blobsDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw err;
-    }
-    return names
+    return listDirOrEmpty(this.blobsDir)
       .map((n) => `sha256:${n}`)
       .filter(isDigest)
       .sort();

@@ -72,7 +72,7 @@ export async function createFiles(jobs: readonly CreateJob[]): Promise<JobFailur
   }
   const helper = jobs.length >= MIN_PARALLEL ? CreatePool.get() : undefined;
   const helped = helper?.start(shareJobs(srcs, dsts, nums), shared);
-  const failures = runCreateJobs(fs, srcs, dsts, nums, shared, SCRATCH, CHUNK, SMALL_FILE);
+  const failures = runCreateJobs(fs, srcs, dsts, nums, shared, (scratch ??= Buffer.allocUnsafe(SMALL_FILE + 1)), CHUNK, SMALL_FILE);
   if (helped) {
     // Claim the batch back if the worker has not begun it; otherwise wait for its share.
     if (Atomics.compareExchange(shared, 1, 0, 2) === 1) failures.push(...(await helped.done));
@@ -102,7 +102,8 @@ function shareJobs(srcs: readonly string[], dsts: readonly string[], nums: Float
   return { paths, nums: shared };
 }
 
-const SCRATCH = Buffer.allocUnsafe(SMALL_FILE + 1);
+/** The main thread's copy buffer, made on the first copy (not at every start-up). */
+let scratch: Buffer | undefined;
 
 /**
  * The loop both threads run: takes CHUNK jobs at a time from `shared[0]` until none are left.

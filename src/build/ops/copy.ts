@@ -34,14 +34,17 @@ interface Resolved {
   view: MergedView;
   /** Bytes of the selected files: the layer's size, without walking it again. */
   bytes: number;
+  /** How many entries the selection holds. */
+  files: number;
 }
 
 /**
- * Layers at least this big are hashed in the background as soon as they are committed (see
- * hashLayerEarly); smaller ones hash in tens of milliseconds when the image is assembled.
+ * A large copy: its directory is spread by the allocator hint (spread-dirs.ts) and its layer is
+ * hashed in the background as soon as it is committed (hashLayerEarly); smaller ones hash in
+ * tens of milliseconds when the image is assembled.
  */
-const EARLY_HASH_BYTES = 32 << 20;
-const EARLY_HASH_FILES = 2048;
+const LARGE_COPY_BYTES = 32 << 20;
+const LARGE_COPY_FILES = 2048;
 
 export function copyVertex(step: CopyStep, parentId: string, sourceId: string | undefined, svc: BuildServices): Vertex<StepResult> {
   let resolved: Resolved | undefined;
@@ -58,8 +61,7 @@ export function copyVertex(step: CopyStep, parentId: string, sourceId: string | 
     async exec(inputs) {
       const [parent] = inputs as [StepResult];
       const r = resolved!;
-      const files = r.selection.reduce((n, s) => n + s.files.length, 0);
-      if (files >= EARLY_HASH_FILES) spreadNewDirsBelow(svc.tmpDir);
+      if (r.files >= LARGE_COPY_FILES) spreadNewDirsBelow(svc.tmpDir);
       const layerDir = mkdtempSync(join(svc.tmpDir, "copy-"));
       try {
         const view = r.view;
@@ -76,7 +78,7 @@ export function copyVertex(step: CopyStep, parentId: string, sourceId: string | 
         keepParentDirMetadata(layerDir, view, dest);
         const name = `copy-${r.key}`;
         await svc.snapshotter.importDir(name, layerDir, parent.snapshot ?? undefined);
-        if (r.bytes >= EARLY_HASH_BYTES || files >= EARLY_HASH_FILES) {
+        if (r.bytes >= LARGE_COPY_BYTES || r.files >= LARGE_COPY_FILES) {
           // Copies never set xattrs; ADD's extracted archives may carry them.
           hashLayerEarly(svc, name, await svc.snapshotter.diffDir(name), { withoutXattrs: !step.isAdd });
         }
@@ -161,6 +163,7 @@ async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResul
     },
     view,
     bytes,
+    files: entries.length,
   };
   if (chown) result.chown = chown;
   return result;

@@ -5,6 +5,7 @@
  */
 import { lstatSync, readdirSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { sortByteOrder } from "../../internal/byte-order.js";
 
 export interface WalkEntry {
   /** Path relative to the root, "/"-separated, no leading "./". */
@@ -18,7 +19,7 @@ export function* walkTree(root: string): Generator<WalkEntry> {
 }
 
 function* walkDir(absDir: string, relDir: string): Generator<WalkEntry> {
-  const names = readdirSync(absDir).sort(compareBytes);
+  const names = sortByteOrder(readdirSync(absDir));
   for (const name of names) {
     const abs = join(absDir, name);
     const rel = relDir === "" ? name : `${relDir}/${name}`;
@@ -26,8 +27,4 @@ function* walkDir(absDir: string, relDir: string): Generator<WalkEntry> {
     yield { rel, abs, stat };
     if (stat.isDirectory()) yield* walkDir(abs, rel);
   }
-}
-
-export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
