@@ -2,12 +2,16 @@
 // Compiles the native helpers in native/ with the machine's C compiler during `npm install`.
 // No download: the source ships with the package. Skipped (with a message) off Linux.
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const root = join(fileURLToPath(import.meta.url), "..", "..");
-const sources = ["helper.c", "fsutil.c"];
+// Each of these native/<name>.c is one small program, built as native/build/tsbuild-<name>.
+const programs = ["helper.c", "fsutil.c"];
+// Each of these is a Node addon (N-API), built as native/build/tsbuild-<name>.node. Optional:
+// tsbuild has a slower JavaScript path for each, used when the addon is missing.
+const addons = ["dirstat.c"];
 if (process.platform !== "linux") {
   console.error("tsbuild: the sandbox helper needs Linux; RUN steps will not work on " + process.platform);
   process.exit(0);
@@ -15,14 +19,34 @@ if (process.platform !== "linux") {
 const outDir = join(root, "native", "build");
 mkdirSync(outDir, { recursive: true });
 const cc = process.env.CC ?? "cc";
-// Each native/<name>.c is one small program, built as native/build/tsbuild-<name>.
-for (const file of sources) {
+const warnings = ["-Wall", "-Wextra"];
+
+for (const file of programs) {
   const src = join(root, "native", file);
   if (!existsSync(src)) continue;
   const out = join(outDir, "tsbuild-" + file.replace(/\.c$/, ""));
-  const r = spawnSync(cc, ["-O2", "-Wall", "-Wextra", "-o", out, src], { stdio: "inherit" });
+  const r = spawnSync(cc, ["-O2", ...warnings, "-o", out, src], { stdio: "inherit" });
   if (r.status !== 0) {
     console.error(`tsbuild: compiling ${src} with ${cc} failed; install a C compiler (apt-get install gcc)`);
     process.exit(1);
+  }
+}
+
+// Node's headers ship with Node (Debian's and NodeSource's nodejs packages: /usr/include/node);
+// npm_config_nodedir points elsewhere when set. Symbols resolve against the running node.
+const nodeInclude = [process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, "include", "node"), join(dirname(process.execPath), "..", "include", "node")].find(
+  (dir) => dir && existsSync(join(dir, "node_api.h")),
+);
+for (const file of addons) {
+  const src = join(root, "native", file);
+  if (!existsSync(src)) continue;
+  const out = join(outDir, "tsbuild-" + file.replace(/\.c$/, ".node"));
+  if (!nodeInclude) {
+    console.error(`tsbuild: Node's headers (node_api.h) are not installed; ${file} not built, tsbuild uses its JavaScript fallback`);
+    continue;
+  }
+  const r = spawnSync(cc, ["-O2", ...warnings, "-shared", "-fPIC", "-I", nodeInclude, "-o", out, src], { stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`tsbuild: compiling ${src} with ${cc} failed; tsbuild uses its JavaScript fallback`);
   }
 }

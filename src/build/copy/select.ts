@@ -5,15 +5,14 @@
  * copySources writes exactly it.
  */
 import { lstat } from "./fs-sync.js";
-import { constants as fsConstants, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join, posix, relative } from "node:path";
 import type { BigIntStats } from "node:fs";
 import { cleanPath, compilePatterns, type MatchInfo, type PatternMatcher } from "../../parser/dockerignore/index.js";
 import { CopyError } from "./errors.js";
 import { isMissing, resolveInRoot } from "./root-path.js";
-import type { EntryType, FileEntry, SelectedSource, SelectOptions } from "./types.js";
+import type { FileEntry, SelectedSource, SelectOptions } from "./types.js";
+import { entryFrom, listDirectory } from "./dir-listing.js";
 import { matchWildcard, splitWildcards } from "./wildcards.js";
-import { sortByteOrder } from "../../internal/byte-order.js";
 
 /** Selects the sources of one COPY/ADD in `srcRoot`. Errors name the source as written. */
 export async function selectSources(
@@ -120,9 +119,9 @@ function toRootPath(root: string, hostPath: string): string {
 
 /**
  * The entry and, for a directory, everything below it in name order, skipping excluded paths.
- * Synchronous and lean, because it runs on every build over every context file: one readdir
- * per directory, one lstat per entry that is kept (an excluded path is matched by name and
- * never stat'ed unless a `!pattern` could re-include something below it).
+ * Synchronous and lean, because it runs on every build over every context file: one listing
+ * per directory (dir-listing.ts); an excluded directory is never entered unless a `!pattern`
+ * could re-include something below it.
  */
 function listEntries(
   hostPath: string,
@@ -138,7 +137,9 @@ function listEntries(
   if (ignore?.prefix) for (const p of prefixes(ignore.prefix)) topIgnore = ignore.matcher.matchesUsingParentResults(p, topIgnore).info;
   const ignorePrefix = ignore?.prefix ? `${ignore.prefix}/` : "";
   const walk = (dirRel: string, dirHost: string, excludeInfo: MatchInfo | undefined, ignoreInfo: MatchInfo | undefined): void => {
-    for (const name of sortByteOrder(readdirSync(dirHost))) {
+    const listing = listDirectory(dirHost);
+    for (let i = 0; i < listing.names.length; i++) {
+      const name = listing.names[i]!;
       const rel = dirRel === "" ? name : `${dirRel}/${name}`;
       // Set when a pattern excludes this path but may re-include below it: kept only as a directory.
       let onlyAsDir = false;
@@ -163,8 +164,7 @@ function listEntries(
         }
       }
       const childHost = `${dirHost}/${name}`;
-      const childSt = lstatSync(childHost, { bigint: true });
-      const entry = entryFrom(rel, childHost, childSt, keepOwnership);
+      const entry = listing.entry(i, rel, childHost, keepOwnership);
       const isDir = entry.type === "dir";
       if (onlyAsDir && !isDir) continue;
       out.push(entry);
@@ -184,40 +184,4 @@ function prefixes(path: string): string[] {
 /** An excluded directory is still walked when a `!pattern` may re-include something below it. */
 function reincludesBelow(exclude: PatternMatcher, dir: string): boolean {
   return exclude.patterns.some((p) => p.exclusion && (p.text + "/").startsWith(dir + "/"));
-}
-
-function entryFrom(path: string, hostPath: string, st: BigIntStats, keepOwnership: boolean): FileEntry {
-  // The mode as a number once: BigIntStats' isFile()/isDirectory() allocate BigInts on every call.
-  const fullMode = Number(st.mode);
-  const type = entryType(fullMode);
-  const entry: FileEntry = {
-    path,
-    type,
-    mode: fullMode & 0o7777,
-    size: Number(st.size),
-    uid: keepOwnership ? Number(st.uid) : 0,
-    gid: keepOwnership ? Number(st.gid) : 0,
-    mtimeNs: st.mtimeNs,
-    atimeNs: st.atimeNs,
-    ctimeNs: st.ctimeNs,
-    fullMode,
-    dev: Number(st.dev),
-    ino: Number(st.ino),
-    nlink: Number(st.nlink),
-  };
-  if (type === "symlink") entry.linkTarget = readlinkSync(hostPath);
-  return entry;
-}
-
-function entryType(mode: number): EntryType {
-  switch (mode & fsConstants.S_IFMT) {
-    case fsConstants.S_IFREG:
-      return "file";
-    case fsConstants.S_IFDIR:
-      return "dir";
-    case fsConstants.S_IFLNK:
-      return "symlink";
-    default:
-      return "other";
-  }
 }

@@ -1,0 +1,84 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chmodSync, chownSync, existsSync, linkSync, utimesSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { dirStatAddon } from "../../internal/dirstat.js";
+import { listDirectory } from "./dir-listing.js";
+import { makeDir } from "./testdir.js";
+import type { FileEntry } from "./types.js";
+
+// The addon is built at install from Node's own headers; where they exist it must have been built.
+const headersInstalled = existsSync(join(dirname(process.execPath), "..", "include", "node", "node_api.h"));
+const addon = dirStatAddon();
+
+function entries(dir: string, native: boolean, keepOwnership: boolean): FileEntry[] {
+  const listing = listDirectory(dir, native ? addon : undefined);
+  return listing.names.map((name, i) => listing.entry(i, name, `${dir}/${name}`, keepOwnership));
+}
+
+test("the native directory lister is built wherever Node's headers are installed", { skip: process.platform !== "linux" && "Linux only" }, () => {
+  if (!headersInstalled) return; // nothing to build it from: the JavaScript path is used, and tested below
+  assert.ok(addon, "native/build/tsbuild-dirstat.node is missing or does not load: run node scripts/build-native.mjs");
+});
+
+test("the native lister sees exactly what readdir and lstat see", { skip: !addon && "addon not built" }, () => {
+  const { dir, cleanup } = makeDir({
+    "b.txt": "bee",
+    "a dir/inner": "x",
+    "ünïcode-é.txt": "u",
+    "Z-upper": "z",
+    "line\nbreak": "n",
+    "empty": null,
+    "link": { link: "b.txt" },
+    "dangling": { link: "../nowhere" },
+  });
+  try {
+    linkSync(join(dir, "b.txt"), join(dir, "hard"));
+    execFileSync("mkfifo", [join(dir, "fifo")]);
+    chmodSync(join(dir, "b.txt"), 0o4751);
+    chownSync(join(dir, "Z-upper"), 1234, 5678);
+    utimesSync(join(dir, "ünïcode-é.txt"), new Date("2001-02-03T04:05:06.789Z"), new Date("2002-03-04T05:06:07.891Z"));
+    entries(dir, false, false); // reading the links once sets their atime (relatime), so both passes see the same
+    for (const keep of [false, true]) {
+      const fromNode = entries(dir, false, keep);
+      const fromAddon = entries(dir, true, keep);
+      assert.deepEqual(fromAddon, fromNode);
+      assert.deepEqual(fromAddon.map((e) => e.path), ["Z-upper", "a dir", "b.txt", "dangling", "empty", "fifo", "hard", "line\nbreak", "link", "ünïcode-é.txt"]);
+    }
+    const byName = new Map(entries(dir, true, true).map((e) => [e.path, e]));
+    assert.equal(byName.get("b.txt")!.mode, 0o4751);
+    assert.equal(byName.get("b.txt")!.nlink, 2);
+    assert.equal(byName.get("hard")!.ino, byName.get("b.txt")!.ino);
+    assert.equal(byName.get("Z-upper")!.uid, 1234);
+    assert.equal(byName.get("Z-upper")!.gid, 5678);
+    assert.equal(byName.get("fifo")!.type, "other");
+    assert.equal(byName.get("dangling")!.linkTarget, "../nowhere");
+    assert.equal(byName.get("ünïcode-é.txt")!.mtimeNs, BigInt(Date.parse("2002-03-04T05:06:07.891Z")) * 1_000_000n);
+  } finally {
+    cleanup();
+  }
+});
+
+test("listing a missing directory fails as Node's fs does, naming the path", () => {
+  const { dir, cleanup } = makeDir({ "file": "f" });
+  try {
+    for (const native of addon ? [true, false] : [false]) {
+      for (const [path, code] of [[join(dir, "missing"), "ENOENT"], [join(dir, "file"), "ENOTDIR"]] as const) {
+        assert.throws(() => listDirectory(path, native ? addon : undefined), (e: NodeJS.ErrnoException) => e.code === code && e.message.includes(path) && e.path === path);
+      }
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test("an empty directory lists nothing", () => {
+  const { dir, cleanup } = makeDir({ "empty": null });
+  try {
+    assert.deepEqual(listDirectory(join(dir, "empty"), addon).names, []);
+    assert.deepEqual(listDirectory(join(dir, "empty"), undefined).names, []);
+  } finally {
+    cleanup();
+  }
+});

@@ -1,0 +1,92 @@
+/**
+ * One directory of a COPY source, listed for the selection walk: its names in byte order and,
+ * for each name the walk keeps, a FileEntry from lstat. With the native lister
+ * (src/internal/dirstat.ts) the whole directory is stat'ed in one call; without it each kept
+ * name costs one lstatSync, and excluded names are never stat'ed.
+ */
+import { constants as fsConstants, lstatSync, readdirSync, readlinkSync } from "node:fs";
+import type { BigIntStats } from "node:fs";
+import { sortByteOrder } from "../../internal/byte-order.js";
+import { DIRSTAT_NUMS, DIRSTAT_TIMES, dirStatAddon, type DirStatAddon } from "../../internal/dirstat.js";
+import type { EntryType, FileEntry } from "./types.js";
+
+export interface DirListing {
+  /** Every name but `.` and `..`, in byte order. */
+  readonly names: readonly string[];
+  /** The entry for `names[i]`, whose path relative to the source is `rel` and on the host `hostPath`. */
+  entry(i: number, rel: string, hostPath: string, keepOwnership: boolean): FileEntry;
+}
+
+/** `addon`: the native lister, or undefined for Node's calls (the default is whichever is available). */
+export function listDirectory(dirHost: string, addon: DirStatAddon | undefined = dirStatAddon()): DirListing {
+  if (!addon) {
+    return {
+      names: sortByteOrder(readdirSync(dirHost)),
+      entry: (_i, rel, hostPath, keepOwnership) => entryFrom(rel, hostPath, lstatSync(hostPath, { bigint: true }), keepOwnership),
+    };
+  }
+  const [joined, nums, times] = addon.listDir(dirHost);
+  return {
+    names: joined === "" ? [] : joined.split("/"),
+    entry(i, rel, hostPath, keepOwnership) {
+      const n = i * DIRSTAT_NUMS;
+      const t = i * DIRSTAT_TIMES;
+      const fullMode = nums[n]!;
+      const type = entryType(fullMode);
+      const entry: FileEntry = {
+        path: rel,
+        type,
+        mode: fullMode & 0o7777,
+        size: nums[n + 3]!,
+        uid: keepOwnership ? nums[n + 1]! : 0,
+        gid: keepOwnership ? nums[n + 2]! : 0,
+        mtimeNs: times[t + 1]!,
+        atimeNs: times[t]!,
+        ctimeNs: times[t + 2]!,
+        fullMode,
+        dev: nums[n + 4]!,
+        ino: nums[n + 5]!,
+        nlink: nums[n + 6]!,
+      };
+      if (type === "symlink") entry.linkTarget = readlinkSync(hostPath);
+      return entry;
+    },
+  };
+}
+
+/** A FileEntry from Node's lstat (the selected source itself, `--parents` dirs, the fallback walk). */
+export function entryFrom(path: string, hostPath: string, st: BigIntStats, keepOwnership: boolean): FileEntry {
+  // The mode as a number once: BigIntStats' isFile()/isDirectory() allocate BigInts on every call.
+  const fullMode = Number(st.mode);
+  const type = entryType(fullMode);
+  const entry: FileEntry = {
+    path,
+    type,
+    mode: fullMode & 0o7777,
+    size: Number(st.size),
+    uid: keepOwnership ? Number(st.uid) : 0,
+    gid: keepOwnership ? Number(st.gid) : 0,
+    mtimeNs: st.mtimeNs,
+    atimeNs: st.atimeNs,
+    ctimeNs: st.ctimeNs,
+    fullMode,
+    dev: Number(st.dev),
+    ino: Number(st.ino),
+    nlink: Number(st.nlink),
+  };
+  if (type === "symlink") entry.linkTarget = readlinkSync(hostPath);
+  return entry;
+}
+
+function entryType(mode: number): EntryType {
+  switch (mode & fsConstants.S_IFMT) {
+    case fsConstants.S_IFREG:
+      return "file";
+    case fsConstants.S_IFDIR:
+      return "dir";
+    case fsConstants.S_IFLNK:
+      return "symlink";
+    default:
+      return "other";
+  }
+}
