@@ -4,8 +4,8 @@
  */
 import { spawn } from "../../internal/lazy-node.js";
 import { existsSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
+import { nativeBuildFile } from "../../internal/native-build.js";
 import { TsbuildError } from "../../errors/index.js";
 import { runCommand } from "./command.js";
 
@@ -23,14 +23,7 @@ export async function findOpaqueDirs(root: string): Promise<Set<string>> {
 }
 
 function findFsutil(): string | undefined {
-  if (process.env.TSBUILD_FSUTIL_PATH) return process.env.TSBUILD_FSUTIL_PATH;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, "native", "build", "tsbuild-fsutil");
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
+  return process.env.TSBUILD_FSUTIL_PATH || nativeBuildFile("tsbuild-fsutil");
 }
 
 function onPath(tool: string): boolean {

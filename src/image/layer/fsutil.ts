@@ -5,10 +5,8 @@
  */
 import type { ChildProcessByStdio } from "node:child_process";
 import { spawn } from "../../internal/lazy-node.js";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { fileURLToPath } from "node:url";
+import { nativeBuildFile } from "../../internal/native-build.js";
 import { TsbuildError } from "../../errors/index.js";
 
 /** One extended attribute of one path; `path` is relative to the walked root ("." for the root). */
@@ -20,14 +18,8 @@ export interface XattrRecord {
 
 /** Finds the helper binary: `TSBUILD_FSUTIL_PATH`, else `<package root>/native/build/tsbuild-fsutil`. */
 export function fsutilPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TSBUILD_FSUTIL_PATH) return env.TSBUILD_FSUTIL_PATH;
-  // Walk up from this file; it sits at src/image/layer/ or dist/src/image/layer/.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, "native", "build", "tsbuild-fsutil");
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
+  const found = env.TSBUILD_FSUTIL_PATH || nativeBuildFile("tsbuild-fsutil");
+  if (found) return found;
   throw new TsbuildError(
     "layer/fsutil-missing",
     "tsbuild-fsutil is not built; run `node scripts/build-native.mjs` (needs a C compiler) or set TSBUILD_FSUTIL_PATH",
