@@ -11,7 +11,7 @@ const root = join(fileURLToPath(import.meta.url), "..", "..");
 const programs = ["helper.c", "fsutil.c"];
 // Each of these is a Node addon (N-API), built as native/build/tsbuild-<name>.node. Optional:
 // tsbuild has a slower JavaScript path for each, used when the addon is missing.
-const addons = ["dirstat.c"];
+const addons = ["fsaddon.c"];
 if (process.platform !== "linux") {
   console.error("tsbuild: the sandbox helper needs Linux; RUN steps will not work on " + process.platform);
   process.exit(0);

@@ -1,26 +1,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, chownSync, existsSync, linkSync, utimesSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { chmodSync, chownSync, linkSync, utimesSync } from "node:fs";
+import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { dirStatAddon } from "../../internal/dirstat.js";
+import { fsAddon } from "../../internal/fs-addon.js";
 import { listDirectory } from "./dir-listing.js";
 import { makeDir } from "./testdir.js";
 import type { FileEntry } from "./types.js";
 
-// The addon is built at install from Node's own headers; where they exist it must have been built.
-const headersInstalled = existsSync(join(dirname(process.execPath), "..", "include", "node", "node_api.h"));
-const addon = dirStatAddon();
+const addon = fsAddon();
 
 function entries(dir: string, native: boolean, keepOwnership: boolean): FileEntry[] {
   const listing = listDirectory(dir, native ? addon : undefined);
   return listing.names.map((name, i) => listing.entry(i, name, `${dir}/${name}`, keepOwnership));
 }
-
-test("the native directory lister is built wherever Node's headers are installed", { skip: process.platform !== "linux" && "Linux only" }, () => {
-  if (!headersInstalled) return; // nothing to build it from: the JavaScript path is used, and tested below
-  assert.ok(addon, "native/build/tsbuild-dirstat.node is missing or does not load: run node scripts/build-native.mjs");
-});
 
 test("the native lister sees exactly what readdir and lstat see", { skip: !addon && "addon not built" }, () => {
   const { dir, cleanup } = makeDir({

@@ -1,13 +1,13 @@
 /**
  * One directory of a COPY source, listed for the selection walk: its names in byte order and,
  * for each name the walk keeps, a FileEntry from lstat. With the native lister
- * (src/internal/dirstat.ts) the whole directory is stat'ed in one call; without it each kept
+ * (src/internal/fs-addon.ts) the whole directory is stat'ed in one call; without it each kept
  * name costs one lstatSync, and excluded names are never stat'ed.
  */
 import { constants as fsConstants, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import type { BigIntStats } from "node:fs";
 import { sortByteOrder } from "../../internal/byte-order.js";
-import { DIRSTAT_NUMS, DIRSTAT_TIMES, dirStatAddon, type DirStatAddon } from "../../internal/dirstat.js";
+import { LIST_DIR_NUMS, LIST_DIR_TIMES, fsAddon, type FsAddon } from "../../internal/fs-addon.js";
 import type { EntryType, FileEntry } from "./types.js";
 
 export interface DirListing {
@@ -18,7 +18,7 @@ export interface DirListing {
 }
 
 /** `addon`: the native lister, or undefined for Node's calls (the default is whichever is available). */
-export function listDirectory(dirHost: string, addon: DirStatAddon | undefined = dirStatAddon()): DirListing {
+export function listDirectory(dirHost: string, addon: FsAddon | undefined = fsAddon()): DirListing {
   if (!addon) {
     return {
       names: sortByteOrder(readdirSync(dirHost)),
@@ -29,8 +29,8 @@ export function listDirectory(dirHost: string, addon: DirStatAddon | undefined =
   return {
     names: joined === "" ? [] : joined.split("/"),
     entry(i, rel, hostPath, keepOwnership) {
-      const n = i * DIRSTAT_NUMS;
-      const t = i * DIRSTAT_TIMES;
+      const n = i * LIST_DIR_NUMS;
+      const t = i * LIST_DIR_TIMES;
       const fullMode = nums[n]!;
       const type = entryType(fullMode);
       const entry: FileEntry = {

@@ -1,5 +1,5 @@
 /*
- * tsbuild-dirstat.node: one directory's names and their lstat, in one call from JavaScript.
+ * tsbuild-fsaddon.node: one directory's names and their lstat, in one call from JavaScript.
  *
  * Why: a COPY of the build context lstats every kept file on every build, no-op rebuilds too.
  * From Node that is readdirSync plus one lstatSync per name, each a full path walk in the kernel
@@ -13,7 +13,15 @@
  *            (all exact below 2^53)
  *     times  BigInt64Array, 3 per name: atime, mtime, ctime in nanoseconds
  *
- * Errors are thrown as Node's fs errors are: an Error with `code` ("ENOENT", ...), `errno`
+ * prefetch(paths): asks the kernel to start reading these files into the page cache
+ * (posix_fadvise WILLNEED) from a thread of its own, in order, and returns at once.
+ * Why: the context checksum reads every new or changed file one after another on the main
+ * thread; when the files are not cached (this VM pages out file pages idle for ~30 s) each small
+ * read waited for the disk alone: 25,000 files took 1.95 s, 0.48 s with the reads issued ahead.
+ * `paths` is one string of absolute paths separated by NUL. Nothing is reported back: a path
+ * that cannot be opened is skipped, and the hashing that follows reads it (and fails) as before.
+ *
+ * Errors of listDir are thrown as Node's fs errors are: an Error with `code` ("ENOENT", ...), `errno`
  * (negative), `syscall` and `path`. Built by scripts/build-native.mjs with Node's own headers
  * (N-API, no node-gyp); without it tsbuild uses readdirSync and lstatSync.
  */
@@ -24,6 +32,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,9 +232,65 @@ out:
   return result;
 }
 
+struct prefetch_job {
+  char *paths; /* NUL-separated, owned by the thread */
+  size_t len;
+};
+
+static void *prefetch_thread(void *arg) {
+  struct prefetch_job *job = arg;
+  for (size_t at = 0; at < job->len;) {
+    const char *path = job->paths + at;
+    at += strlen(path) + 1;
+    if (!*path) continue;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+    if (fd < 0 && errno == EPERM) fd = open(path, O_RDONLY | O_CLOEXEC); /* O_NOATIME: owner or root only */
+    if (fd < 0) continue;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+    close(fd);
+  }
+  free(job->paths);
+  free(job);
+  return NULL;
+}
+
+static napi_value prefetch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  size_t len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "prefetch(paths): paths must be a string");
+    return NULL;
+  }
+  struct prefetch_job *job = malloc(sizeof *job);
+  char *paths = malloc(len + 1);
+  if (!job || !paths) {
+    free(job);
+    free(paths);
+    return NULL; /* only a hint: nothing to report */
+  }
+  napi_get_value_string_utf8(env, argv[0], paths, len + 1, &len);
+  job->paths = paths;
+  job->len = len;
+  pthread_attr_t attr;
+  pthread_t thread;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  if (pthread_create(&thread, &attr, prefetch_thread, job) != 0) {
+    free(paths);
+    free(job);
+  }
+  pthread_attr_destroy(&attr);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
   napi_set_named_property(env, exports, "listDir", fn);
+  napi_create_function(env, "prefetch", NAPI_AUTO_LENGTH, prefetch, NULL, &fn);
+  napi_set_named_property(env, exports, "prefetch", fn);
   return exports;
 }

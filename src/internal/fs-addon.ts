@@ -1,0 +1,41 @@
+/**
+ * The native filesystem addon (native/fsaddon.c): a directory's sorted names and their lstat in
+ * one call, and read-ahead of files on a thread of its own. Loaded on first use; `undefined`
+ * when the addon was not built (no Node headers or compiler at install) or `TSBUILD_NO_FS_ADDON`
+ * is set, and callers then use Node's calls (readdirSync and lstatSync; no read-ahead).
+ */
+import { nativeBuildFile } from "./native-build.js";
+
+/** What listDir returns: see native/fsaddon.c. */
+export type DirListingRaw = [names: string, nums: Float64Array, times: BigInt64Array];
+
+export interface FsAddon {
+  listDir(path: string): DirListingRaw;
+  /** Starts reading these absolute paths (NUL-separated) into the page cache, in the background. */
+  prefetch(paths: string): void;
+}
+
+/** Doubles per entry in `nums`: st_mode, uid, gid, size, dev, ino, nlink. */
+export const LIST_DIR_NUMS = 7;
+/** BigInts per entry in `times`: atime, mtime, ctime in ns. */
+export const LIST_DIR_TIMES = 3;
+
+let loaded: FsAddon | null | undefined;
+
+export function fsAddon(): FsAddon | undefined {
+  if (loaded === undefined) loaded = process.env.TSBUILD_NO_FS_ADDON ? null : load();
+  return loaded ?? undefined;
+}
+
+function load(): FsAddon | null {
+  const file = process.platform === "linux" ? nativeBuildFile("tsbuild-fsaddon.node") : undefined;
+  if (!file) return null;
+  const module = { exports: {} as Partial<FsAddon> };
+  try {
+    process.dlopen(module, file);
+  } catch {
+    return null; // built for another Node ABI or libc: the JavaScript path is correct, only slower
+  }
+  const { listDir, prefetch } = module.exports;
+  return typeof listDir === "function" && typeof prefetch === "function" ? (module.exports as FsAddon) : null;
+}
