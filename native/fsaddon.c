@@ -9,8 +9,8 @@
  *   listDir(path) -> [names, nums, times]
  *     names  every name but "." and "..", sorted by bytes (strcmp), joined with "/" (a name
  *            holds neither "/" nor NUL), "" for an empty directory
- *     nums   Float64Array, 7 per name: st_mode, st_uid, st_gid, st_size, st_dev, st_ino, st_nlink
- *            (all exact below 2^53)
+ *     nums   Float64Array, 10 per name: st_mode, st_uid, st_gid, st_size, st_dev, st_ino,
+ *            st_nlink, st_rdev, mtime seconds, mtime nanoseconds (all exact below 2^53)
  *     times  BigInt64Array, 3 per name: atime, mtime, ctime in nanoseconds
  *
  * prefetch(paths): asks the kernel to start reading these files into the page cache
@@ -40,7 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NUMS_PER_ENTRY 7
+#define NUMS_PER_ENTRY 10
 #define TIMES_PER_ENTRY 3
 
 static const char *errno_code(int err) {
@@ -206,6 +206,9 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
     n[4] = (double)st.st_dev;
     n[5] = (double)st.st_ino;
     n[6] = (double)st.st_nlink;
+    n[7] = (double)st.st_rdev;
+    n[8] = (double)st.st_mtim.tv_sec;
+    n[9] = (double)st.st_mtim.tv_nsec;
     int64_t *t = time + i * TIMES_PER_ENTRY;
     t[0] = ns(st.st_atim);
     t[1] = ns(st.st_mtim);

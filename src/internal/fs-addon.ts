@@ -15,8 +15,8 @@ export interface FsAddon {
   prefetch(paths: string): void;
 }
 
-/** Doubles per entry in `nums`: st_mode, uid, gid, size, dev, ino, nlink. */
-export const LIST_DIR_NUMS = 7;
+/** Doubles per entry in `nums`: st_mode, uid, gid, size, dev, ino, nlink, rdev, mtime s, mtime ns. */
+export const LIST_DIR_NUMS = 10;
 /** BigInts per entry in `times`: atime, mtime, ctime in ns. */
 export const LIST_DIR_TIMES = 3;
 

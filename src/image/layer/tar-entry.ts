@@ -4,9 +4,9 @@
  * entry, repeated inodes become hardlinks, and metadata is normalised (no uname/gname, no
  * atime/ctime, mtime clamped to SOURCE_DATE_EPOCH).
  */
-import { readlinkSync, type Stats } from "node:fs";
+import { readlinkSync } from "node:fs";
 import type { TarHeader } from "./tar-format.js";
-import type { WalkEntry } from "./walk.js";
+import type { WalkEntry, WalkStat } from "./walk.js";
 
 export const WHITEOUT_PREFIX = ".wh.";
 export const OPAQUE_WHITEOUT = ".wh..wh..opq";
@@ -28,7 +28,7 @@ export interface PlannedEntry {
   contentPath?: string;
 }
 
-export function isWhiteoutDevice(st: Stats): boolean {
+export function isWhiteoutDevice(st: WalkStat): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
