@@ -33,6 +33,14 @@ export interface ChecksumOptions {
   onRead?: (relPath: string) => void;
   /** Wall clock in ns for the stat cache's racy check; injectable for tests. */
   now?: () => bigint;
+  /**
+   * Content digests already computed from the files' bytes (by a copy that read them), by
+   * path; these files are not read again. They are recorded in the stat cache like files read
+   * here, so they must have been read after `startedAt`.
+   */
+  contentDigests?: ReadonlyMap<string, string>;
+  /** When the reads began (ns), if before this call: the racy rule compares against it. */
+  startedAt?: bigint;
 }
 
 /**
@@ -46,7 +54,7 @@ export interface ChecksumOptions {
  */
 export function checksumContext(root: string, entries: ChecksumEntry[], options: ChecksumOptions = {}): ContextChecksum {
   const now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
-  const startedAt = now(); // taken before any read: the racy check compares against it
+  const startedAt = options.startedAt ?? now(); // taken before any read: the racy check compares against it
   const sorted = isSorted(entries) ? entries : [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const cache = options.statCache;
   const print = cache ? fingerprint(sorted) : undefined;
@@ -69,7 +77,7 @@ export function checksumContext(root: string, entries: ChecksumEntry[], options:
 /** The checksum the slow way: an entry digest per path, content from the stat cache or read. */
 function digestEntries(root: string, sorted: ChecksumEntry[], startedAt: bigint, options: ChecksumOptions): { checksum: string; paths: Map<string, string> } {
   const known = sorted.map((e) => (e.type === "file" ? options.statCache?.lookup(e.path, e) : undefined));
-  readAhead(root, sorted, known);
+  readAhead(root, sorted, known, options.contentDigests);
   const paths = new Map<string, string>();
   const parts: string[] = [CHECKSUM_PREFIX];
   for (let i = 0; i < sorted.length; i++) {
@@ -91,11 +99,14 @@ const READ_AHEAD_MIN_FILES = 8;
  * below then find them in the page cache instead of waiting for the disk one small file at a
  * time (a cold page cache: 1.95 s → 0.48 s for 25,000 files / 250 MB here).
  */
-function readAhead(root: string, sorted: ChecksumEntry[], known: (string | undefined)[]): void {
+function readAhead(root: string, sorted: ChecksumEntry[], known: (string | undefined)[], contentDigests: ReadonlyMap<string, string> | undefined): void {
   const addon = fsAddon();
   if (!addon) return;
   const toRead: string[] = [];
-  for (let i = 0; i < sorted.length; i++) if (sorted[i]!.type === "file" && known[i] === undefined && sorted[i]!.size > 0) toRead.push(join(root, sorted[i]!.path));
+  for (let i = 0; i < sorted.length; i++) {
+    const e = sorted[i]!;
+    if (e.type === "file" && known[i] === undefined && e.size > 0 && !contentDigests?.has(e.path)) toRead.push(join(root, e.path));
+  }
   if (toRead.length >= READ_AHEAD_MIN_FILES) addon.prefetch(toRead.join("\0"));
 }
 
@@ -144,8 +155,11 @@ export function entryDigest(e: ChecksumEntry, contentDigest: string): string {
 }
 
 function readDigest(root: string, e: ChecksumEntry, startedAt: bigint, options: ChecksumOptions): string {
-  options.onRead?.(e.path);
-  const digest = hashFile(join(root, e.path), e.size);
+  let digest = options.contentDigests?.get(e.path);
+  if (digest === undefined) {
+    options.onRead?.(e.path);
+    digest = hashFile(join(root, e.path), e.size);
+  }
   options.statCache?.record(e.path, e, digest, startedAt);
   return digest;
 }

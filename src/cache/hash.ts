@@ -7,19 +7,32 @@ type Binding = typeof import("@napi-rs/blake-hash");
  * costs ~5 ms at every start here; on Linux the glibc build of the platform package is tried
  * first (a musl system fails to load it and falls back to the loader).
  */
-function loadBinding(): Binding {
+function loadBinding(): { binding: Binding; path: string } {
   const require = createRequire(import.meta.url);
   if (process.platform === "linux") {
     try {
-      return require(`@napi-rs/blake-hash-linux-${process.arch}-gnu`) as Binding;
+      const path = require.resolve(`@napi-rs/blake-hash-linux-${process.arch}-gnu`);
+      return { binding: require(path) as Binding, path };
     } catch {
       // not glibc, or an unpublished platform: the package's loader decides
     }
   }
-  return require("@napi-rs/blake-hash") as Binding;
+  const path = require.resolve("@napi-rs/blake-hash");
+  return { binding: require(path) as Binding, path };
 }
 
-const { Blake3Hasher, blake3 } = loadBinding();
+const loaded = loadBinding();
+const { Blake3Hasher, blake3 } = loaded.binding;
+
+/**
+ * The BLAKE3 functions and the file they were loaded from, for code that hashes on a worker
+ * thread (which loads the same file with `require`).
+ */
+export const blake3Binding: { blake3: (input: Buffer) => Buffer; Blake3Hasher: new () => { update(input: Buffer): unknown; digestBuffer(): Buffer }; path: string } = {
+  blake3,
+  Blake3Hasher,
+  path: loaded.path,
+};
 
 /**
  * BLAKE3 through the native `@napi-rs/blake-hash` binding: the fastest hash available to Node 20

@@ -5,10 +5,11 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { openImageStore, readImage } from "../../src/index.js";
-import { makeFixtureRoot, umociUnavailable, type ContextEntry, type FixtureRoot } from "../support/build-fixture.js";
+import { makeFixtureRoot, recordBuild, umociUnavailable, type ContextEntry, type FixtureRoot } from "../support/build-fixture.js";
 
 let fx: FixtureRoot;
 const skip = umociUnavailable();
@@ -33,4 +34,37 @@ test("a COPY of 2,100 files: every file arrives, and the local image's diffIDs e
   assert.deepEqual(local.config.rootfs.diff_ids, out.config.rootfs.diff_ids);
   const copyLayer = local.manifest.layers.at(-1)!.digest;
   await images.content.ensure(copyLayer); // writes the lazy blob, checking its digest
+});
+
+/** Cache record keys in a tsbuild root. */
+function recordKeys(root: string): Set<string> {
+  const dir = join(root, "cache", "records");
+  return new Set(readdirSync(dir).flatMap((sub) => readdirSync(join(dir, sub))));
+}
+
+test("copied ahead of its checksum (a large COPY new to the root) or after it: the same cache key", { skip }, async () => {
+  const files: Record<string, ContextEntry> = { Dockerfile: "FROM busybox\nCOPY . /data/\n" };
+  for (let d = 0; d < 21; d++) for (let f = 0; f < 100; f++) files[`s${d}/g${f}`] = `${d}.${f}:`.repeat(1 + ((d * f) % 300));
+  files["big.bin"] = "x".repeat(3 << 20); // read in several chunks
+  files["empty"] = "";
+  const context = fx.context(files);
+  const plainRoot = join(fx.dir, "root-plain");
+  execFileSync("cp", ["-a", fx.root, plainRoot]);
+  const before = recordKeys(fx.root);
+  const added = (root: string) => [...recordKeys(root)].filter((k) => !before.has(k)).sort();
+
+  await fx.build({ context, tags: ["large/ahead:1"] }); // never built here, nothing in the stat cache: copied ahead
+  process.env.TSBUILD_NO_COPY_AHEAD = "1";
+  try {
+    await recordBuild({ root: plainRoot, context, tags: ["large/ahead:1"] });
+  } finally {
+    delete process.env.TSBUILD_NO_COPY_AHEAD;
+  }
+  assert.equal(added(fx.root).length, 1);
+  assert.deepEqual(added(fx.root), added(plainRoot));
+  // And the copy made ahead is the layer: a rebuild is cached, and the image holds the files.
+  const again = await fx.buildAndUnpack({ context, tags: ["large/ahead:2"] });
+  assert.ok([...again.vertices.values()].filter((v) => v.name.includes("COPY")).every((v) => v.cached));
+  assert.equal(readFileSync(join(again.rootfs, "data/s20/g99"), "utf8"), "20.99:".repeat(1 + ((20 * 99) % 300)));
+  assert.equal(statSync(join(again.rootfs, "data/big.bin")).size, 3 << 20);
 });

@@ -12,7 +12,7 @@ import { dirname, join, posix, relative } from "node:path";
 import { cleanPath } from "../../parser/dockerignore/index.js";
 import { extractArchive, isArchive } from "./archive.js";
 import { parseChmod, type ModeChange } from "./chmod.js";
-import { createFiles, failureError, type CreateJob } from "./create-files.js";
+import { contentDigestsFor, createFiles, DIGEST_BYTES, failureError, type CreateJob } from "./create-files.js";
 import { CopyError } from "./errors.js";
 import { isMissing, resolveInRoot } from "./root-path.js";
 import { selectSources } from "./select.js";
@@ -28,7 +28,7 @@ export async function copySources(selection: readonly SelectedSource[], destRoot
       `when copying more than one source file, the destination must be a directory and end with a /: ${opts.dest}`,
     );
   }
-  const writer = new TreeWriter(destRoot, opts.chown, opts.chmod === undefined ? undefined : parseChmod(opts.chmod), { replaceExisting: false }, opts.reuse);
+  const writer = new TreeWriter(destRoot, opts.chown, opts.chmod === undefined ? undefined : parseChmod(opts.chmod), { replaceExisting: false }, opts.reuse, opts.onContentDigest);
   const clean = cleanPath(destAbs);
   await writer.mkdirAllInRoot(dirSyntax || opts.parents ? clean : posix.dirname(clean));
   const dstHost = await resolveInRoot(destRoot, clean);
@@ -80,6 +80,7 @@ class TreeWriter {
     /** Archive semantics (Docker's Untar): whatever is in the way is removed, unless both are directories. */
     private readonly mode: { replaceExisting: boolean } = { replaceExisting: false },
     private readonly reuse?: CopyOptions["reuse"],
+    private readonly onContentDigest?: CopyOptions["onContentDigest"],
   ) {}
 
   /** Creates every missing directory of the in-root path `p`, resolving symlinks inside the root. */
@@ -155,7 +156,14 @@ class TreeWriter {
    */
   private async createAll(creates: readonly { job: CreateJob; entry: FileEntry; nested: boolean }[]): Promise<void> {
     if (creates.length === 0) return;
-    for (const f of await createFiles(creates.map((c) => c.job))) {
+    const digests = this.onContentDigest && contentDigestsFor(creates.length);
+    const failures = await createFiles(creates.map((c) => c.job), digests);
+    if (digests) {
+      for (let i = 0; i < creates.length; i++) {
+        if (digests.done[i]) this.onContentDigest!(creates[i]!.job.src, Buffer.from(digests.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES)).toString("hex"));
+      }
+    }
+    for (const f of failures) {
       if (f.code !== "EEXIST") throw failureError(f);
       const { job, entry, nested } = creates[f.index]!;
       await this.writeEntry(entry, job.src, job.dst, nested);

@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { newWorker } from "../../internal/lazy-node.js";
+import { blake3Binding } from "../../cache/hash.js";
 
 /** One file to create; `dst` must not exist yet (else the job fails with EEXIST). */
 export interface CreateJob {
@@ -52,10 +53,28 @@ const CHUNK = 8;
 const SMALL_FILE = 1 << 20;
 
 /**
+ * With `contentDigests`, each thread also hashes the bytes it copies (BLAKE3, the context
+ * checksum's content digest): 32 bytes per job at `DIGEST_BYTES * index`, and a 1 at `index`
+ * of `done` when the digest is there (a failed job has none).
+ */
+export interface ContentDigests {
+  digests: Uint8Array;
+  done: Uint8Array;
+}
+
+export const DIGEST_BYTES = 32;
+
+/** Shared memory for the content digests of `count` jobs. */
+export function contentDigestsFor(count: number): ContentDigests {
+  const buf = new SharedArrayBuffer(count * (DIGEST_BYTES + 1));
+  return { digests: new Uint8Array(buf, 0, count * DIGEST_BYTES), done: new Uint8Array(buf, count * DIGEST_BYTES, count) };
+}
+
+/**
  * Runs every job. Failures do not stop the others; they are returned, ordered by index, for the
  * caller to handle (EEXIST: something is in the way) or throw.
  */
-export async function createFiles(jobs: readonly CreateJob[]): Promise<JobFailure[]> {
+export async function createFiles(jobs: readonly CreateJob[], contentDigests?: ContentDigests): Promise<JobFailure[]> {
   const shared = new Int32Array(new SharedArrayBuffer(8));
   const srcs = jobs.map((j) => j.src);
   const dsts = jobs.map((j) => j.dst);
@@ -71,8 +90,8 @@ export async function createFiles(jobs: readonly CreateJob[]): Promise<JobFailur
     nums[o + 6] = j.mtime;
   }
   const helper = jobs.length >= MIN_PARALLEL ? CreatePool.get() : undefined;
-  const helped = helper?.start(shareJobs(srcs, dsts, nums), shared);
-  const failures = runCreateJobs(fs, srcs, dsts, nums, shared, (scratch ??= Buffer.allocUnsafe(SMALL_FILE + 1)), CHUNK, SMALL_FILE);
+  const helped = helper?.start(shareJobs(srcs, dsts, nums), shared, contentDigests);
+  const failures = runCreateJobs(fs, srcs, dsts, nums, shared, (scratch ??= Buffer.allocUnsafe(SMALL_FILE + 1)), CHUNK, SMALL_FILE, contentDigests && { ...contentDigests, blake: blake3Binding });
   if (helped) {
     // Claim the batch back if the worker has not begun it; otherwise wait for its share.
     if (Atomics.compareExchange(shared, 1, 0, 2) === 1) failures.push(...(await helped.done));
@@ -105,12 +124,17 @@ function shareJobs(srcs: readonly string[], dsts: readonly string[], nums: Float
 /** The main thread's copy buffer, made on the first copy (not at every start-up). */
 let scratch: Buffer | undefined;
 
+/** What runCreateJobs needs to hash contents: where the digests go, and BLAKE3. */
+interface DigestSink extends ContentDigests {
+  blake: Pick<typeof blake3Binding, "blake3" | "Blake3Hasher">;
+}
+
 /**
  * The loop both threads run: takes CHUNK jobs at a time from `shared[0]` until none are left.
  * `shared[1]` is 0 until a worker begins (1) or the main thread has closed the batch (2). Only
  * parameters and globals are used here: the worker gets this function as source text.
  */
-function runCreateJobs(fsm: typeof fs, srcs: readonly string[], dsts: readonly string[], n: Float64Array, shared: Int32Array, scratch: Buffer, chunk: number, smallFile: number): JobFailure[] {
+function runCreateJobs(fsm: typeof fs, srcs: readonly string[], dsts: readonly string[], n: Float64Array, shared: Int32Array, scratch: Buffer, chunk: number, smallFile: number, sink: DigestSink | undefined): JobFailure[] {
   const failures: JobFailure[] = [];
   const create = fsm.constants.O_WRONLY | fsm.constants.O_CREAT | fsm.constants.O_EXCL;
   for (;;) {
@@ -124,16 +148,27 @@ function runCreateJobs(fsm: typeof fs, srcs: readonly string[], dsts: readonly s
       try {
         out = fsm.openSync(dsts[i]!, create, n[o]!);
         const input = fsm.openSync(srcs[i]!, "r");
+        let digest: Buffer | undefined;
+        let hasher: InstanceType<DigestSink["blake"]["Blake3Hasher"]> | undefined;
         try {
           const want = size < smallFile ? size + 1 : smallFile;
           for (;;) {
             const got = fsm.readSync(input, scratch, 0, want, null);
             if (got === 0) break;
             for (let off = 0; off < got; ) off += fsm.writeSync(out, scratch, off, got - off);
-            if (got < want && size < smallFile) break; // short read of a regular file: end of file
+            const end = got < want && size < smallFile; // short read of a regular file: end of file
+            if (sink) {
+              if (end && !hasher) digest = sink.blake.blake3(scratch.subarray(0, got)); // the whole file in one read
+              else (hasher ??= new sink.blake.Blake3Hasher()).update(scratch.subarray(0, got));
+            }
+            if (end) break;
           }
         } finally {
           fsm.closeSync(input);
+        }
+        if (sink) {
+          sink.digests.set(digest ?? (hasher ? hasher.digestBuffer() : sink.blake.blake3(scratch.subarray(0, 0))), i * 32); // DIGEST_BYTES
+          sink.done[i] = 1;
         }
         if (n[o + 2]! >= 0) fsm.fchownSync(out, n[o + 2]!, n[o + 3]!);
         // chown clears set-id bits, so the mode comes after it.
@@ -162,12 +197,14 @@ const fs = require("node:fs");
 const { parentPort } = require("node:worker_threads");
 const run = ${runCreateJobs.toString()};
 const scratch = Buffer.allocUnsafe(${SMALL_FILE + 1});
-parentPort.on("message", ({ id, jobs, shared }) => {
+let blake;
+parentPort.on("message", ({ id, jobs, shared, digests, blakePath }) => {
   // Begin the batch unless the main thread has closed it already.
   if (Atomics.compareExchange(shared, 1, 0, 1) !== 0) return parentPort.postMessage({ id, failures: [] });
   const paths = Buffer.from(jobs.paths).toString().split("\\0");
   const count = paths.length / 2;
-  const failures = run(fs, paths.slice(0, count), paths.slice(count), new Float64Array(jobs.nums), shared, scratch, ${CHUNK}, ${SMALL_FILE});
+  const sink = digests && { ...digests, blake: (blake ??= require(blakePath)) };
+  const failures = run(fs, paths.slice(0, count), paths.slice(count), new Float64Array(jobs.nums), shared, scratch, ${CHUNK}, ${SMALL_FILE}, sink);
   parentPort.postMessage({ id, failures });
 });
 `;
@@ -209,12 +246,12 @@ class CreatePool {
   }
 
   /** Posts a batch; `done` resolves with the worker's failures once it has finished its share. */
-  start(jobs: SharedJobs, shared: Int32Array): { id: number; done: Promise<JobFailure[]> } | undefined {
+  start(jobs: SharedJobs, shared: Int32Array, digests?: ContentDigests): { id: number; done: Promise<JobFailure[]> } | undefined {
     if (this.broken) return undefined;
     const id = this.nextId++;
     const done = new Promise<JobFailure[]>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
     this.worker.ref();
-    this.worker.postMessage({ id, jobs, shared });
+    this.worker.postMessage({ id, jobs, shared, ...(digests ? { digests, blakePath: blake3Binding.path } : {}) });
     return { id, done };
   }
 

@@ -83,4 +83,11 @@ export interface CopyOptions {
    * indistinguishable from a fresh copy, and nothing of the earlier result changes).
    */
   reuse?: (srcHostPath: string, destRelPath: string) => string | undefined;
+  /**
+   * Called with the BLAKE3 digest (hex) of the bytes copied into each newly created regular
+   * file, keyed by its source host path: the content digest the context checksum would read
+   * the file again for. Files copied another way (in the way of something, hard links) are not
+   * reported.
+   */
+  onContentDigest?: (srcHostPath: string, digestHex: string) => void;
 }
