@@ -32,6 +32,9 @@ export function isWhiteoutDevice(st: WalkStat): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
+/** Shared by every entry without a kept xattr (nearly all): never written to. */
+const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
+
 export function planEntries(e: WalkEntry, ctx: EntryContext): PlannedEntry[] {
   const st = e.stat;
   const mtime = clampMtime(Math.floor(st.mtimeMs / 1000), ctx.sourceDateEpoch);
@@ -44,7 +47,7 @@ export function planEntries(e: WalkEntry, ctx: EntryContext): PlannedEntry[] {
     linkname: "",
     devmajor: 0,
     devminor: 0,
-    xattrs: new Map<string, Buffer>(),
+    xattrs: NO_XATTRS,
   };
   if (isWhiteoutDevice(st)) {
     const slash = e.rel.lastIndexOf("/");
@@ -52,14 +55,16 @@ export function planEntries(e: WalkEntry, ctx: EntryContext): PlannedEntry[] {
     return [{ header: { ...base, name, type: "file", mode: 0, uid: 0, gid: 0 } }];
   }
   const attrs = ctx.xattrs.get(e.rel);
+  let kept: Map<string, Buffer> | undefined;
   for (const n of LAYER_XATTRS) {
     const v = attrs?.get(n);
-    if (v) base.xattrs.set(n, v);
+    if (v) (kept ??= new Map()).set(n, v);
   }
+  if (kept) base.xattrs = kept;
   if (st.isDirectory()) {
     const out: PlannedEntry[] = [{ header: { ...base, name: e.rel + "/", type: "dir" } }];
     if (OPAQUE_XATTRS.some((n) => attrs?.get(n)?.toString() === "y")) {
-      const opq = { ...base, mode: 0, uid: 0, gid: 0, xattrs: new Map<string, Buffer>() };
+      const opq = { ...base, mode: 0, uid: 0, gid: 0, xattrs: NO_XATTRS };
       out.push({ header: { ...opq, name: `${e.rel}/${OPAQUE_WHITEOUT}`, type: "file" } });
     }
     return out;
