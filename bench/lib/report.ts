@@ -74,7 +74,8 @@ export interface Results {
 }
 
 const BUILDERS: BuilderName[] = ["tsbuild", "buildkit", "buildah"];
-const fmt = (s: number) => (s >= 10 ? s.toFixed(1) : s.toFixed(2));
+// Milliseconds below 1 s: rebuilds of 0.05-0.1 s differ there.
+const fmt = (s: number) => (s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(3));
 
 export function ratio(row: Row, other: BuilderName, key: "wallS" | "cpuS" = "wallS"): number | null {
   const t = row.cells.tsbuild?.median;
