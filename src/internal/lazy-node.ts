@@ -23,6 +23,7 @@ export function newWorker(...args: ConstructorParameters<typeof WorkerThreadsMod
   return new (load("node:worker_threads") as typeof WorkerThreadsModule).Worker(...args);
 }
 
-export const createGzip: typeof ZlibModule.createGzip = (options) => zlib().createGzip(options);
+/** The whole zlib module (constants, crc32, deflateRaw), loaded on first call. */
+export const lazyZlib = zlib;
 export const createGunzip: typeof ZlibModule.createGunzip = (options) => zlib().createGunzip(options);
 export const gunzipSync = ((...args: unknown[]) => (zlib().gunzipSync as (...a: unknown[]) => unknown)(...args)) as typeof ZlibModule.gunzipSync;

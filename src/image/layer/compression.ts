@@ -1,11 +1,12 @@
 /**
- * Layer compression. gzip uses Node's zlib (its header carries no mtime or name, so output is
- * reproducible); zstd uses the `zstd` CLI in a child process, because Node 20's zlib has no zstd
+ * Layer compression. gzip uses Node's zlib on every core (parallel-gzip.ts; no mtime or name in
+ * the header, so output is reproducible); zstd uses the `zstd` CLI in a child process, because Node 20's zlib has no zstd
  * and the npm bindings need a native build (dependencies notes §3).
  */
 import { spawn } from "../../internal/lazy-node.js";
 import { Duplex, PassThrough, Readable } from "node:stream";
-import { createGunzip, createGzip } from "../../internal/lazy-node.js";
+import { createGunzip } from "../../internal/lazy-node.js";
+import { ParallelGzip } from "./parallel-gzip.js";
 import { TsbuildError } from "../../errors/index.js";
 import {
   MEDIA_TYPE_DOCKER_LAYER,
@@ -34,7 +35,7 @@ export function layerMediaType(c: Compression, flavour: "oci" | "docker"): strin
 }
 
 export function compressor(c: Compression, level?: number): Duplex {
-  if (c === "gzip") return createGzip({ level: level ?? DEFAULT_GZIP_LEVEL, chunkSize: 128 * 1024 });
+  if (c === "gzip") return new ParallelGzip(level ?? DEFAULT_GZIP_LEVEL);
   if (c === "zstd") return zstdProcess([`-${level ?? DEFAULT_ZSTD_LEVEL}`, "-q", "-c", "--no-check"]);
   return new PassThrough();
 }
