@@ -68,3 +68,24 @@ test("copied ahead of its checksum (a large COPY new to the root) or after it: t
   assert.equal(readFileSync(join(again.rootfs, "data/s20/g99"), "utf8"), "20.99:".repeat(1 + ((20 * 99) % 300)));
   assert.equal(statSync(join(again.rootfs, "data/big.bin")).size, 3 << 20);
 });
+
+test("a large copy that fails when copied ahead fails the same way as one copied after the lookup", { skip }, async () => {
+  // Two sources need a directory destination written with a trailing "/": the copy itself refuses.
+  const files: Record<string, ContextEntry> = { Dockerfile: "FROM busybox\nCOPY big one.txt /dst\n", "one.txt": "1\n" };
+  for (let f = 0; f < 2100; f++) files[`big/f${f}`] = `${f}\n`;
+  const context = fx.context(files);
+  const failure = async () => {
+    const err = await fx.build({ context }).then(() => undefined, (e: unknown) => e as Error & { code?: string });
+    assert.ok(err, "the build must fail");
+    return { code: err.code, message: err.message };
+  };
+  const ahead = await failure();
+  process.env.TSBUILD_NO_COPY_AHEAD = "1";
+  try {
+    assert.deepEqual(await failure(), ahead);
+  } finally {
+    delete process.env.TSBUILD_NO_COPY_AHEAD;
+  }
+  assert.match(ahead.message, /must be a directory and end with a \//);
+  assert.deepEqual(readdirSync(join(fx.root, "tmp")), [], "no copy left behind in the root's scratch space");
+});
