@@ -11,6 +11,8 @@ export type DirListingRaw = [names: string, nums: Float64Array, times: BigInt64A
 
 export interface FsAddon {
   listDir(path: string): DirListingRaw;
+  /** listDir of each of these paths (NUL-separated), shared between two threads; throws the first failure. */
+  listDirs(paths: string): DirListingRaw[];
   /** Starts reading these absolute paths (NUL-separated) into the page cache, in the background. */
   prefetch(paths: string): void;
 }
@@ -36,6 +38,6 @@ function load(): FsAddon | null {
   } catch {
     return null; // built for another Node ABI or libc: the JavaScript path is correct, only slower
   }
-  const { listDir, prefetch } = module.exports;
-  return typeof listDir === "function" && typeof prefetch === "function" ? (module.exports as FsAddon) : null;
+  const { listDir, listDirs, prefetch } = module.exports;
+  return typeof listDir === "function" && typeof listDirs === "function" && typeof prefetch === "function" ? (module.exports as FsAddon) : null;
 }

@@ -4,7 +4,7 @@ import { chmodSync, chownSync, linkSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { fsAddon } from "../../internal/fs-addon.js";
-import { listDirectory } from "./dir-listing.js";
+import { listDirectories, listDirectory } from "./dir-listing.js";
 import { makeDir } from "./testdir.js";
 import type { FileEntry } from "./types.js";
 
@@ -71,6 +71,26 @@ test("an empty directory lists nothing", () => {
   try {
     assert.deepEqual(listDirectory(join(dir, "empty"), addon).names, []);
     assert.deepEqual(listDirectory(join(dir, "empty"), undefined).names, []);
+  } finally {
+    cleanup();
+  }
+});
+
+test("listing many directories at once (two threads) gives each directory's own listing, in order", { skip: !addon && "addon not built" }, () => {
+  const spec: Record<string, string | null> = {};
+  for (let d = 0; d < 20; d++) {
+    if (d % 5 === 0) spec[`d${d}`] = null; // some empty
+    else for (let f = 0; f < d; f++) spec[`d${d}/f${f}`] = "x".repeat(f);
+  }
+  const { dir, cleanup } = makeDir(spec);
+  try {
+    const dirs = Object.keys(spec).map((k) => join(dir, k.split("/")[0]!)).filter((d, i, all) => all.indexOf(d) === i).reverse();
+    const view = (l: ReturnType<typeof listDirectory>, d: string) => l.names.map((n, i) => l.entry(i, n, `${d}/${n}`, true));
+    const batch = listDirectories(dirs, addon);
+    assert.equal(batch.length, dirs.length);
+    dirs.forEach((d, k) => assert.deepEqual(view(batch[k]!, d), view(listDirectory(d, undefined), d), d));
+    // The first failure in the order given is the one thrown.
+    assert.throws(() => listDirectories([...dirs.slice(0, 9), join(dir, "missing-1"), join(dir, "missing-2")], addon), (e: NodeJS.ErrnoException) => e.code === "ENOENT" && e.path === join(dir, "missing-1"));
   } finally {
     cleanup();
   }

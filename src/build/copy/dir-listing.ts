@@ -7,7 +7,7 @@
 import { constants as fsConstants, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import type { BigIntStats } from "node:fs";
 import { sortByteOrder } from "../../internal/byte-order.js";
-import { LIST_DIR_NUMS, LIST_DIR_TIMES, fsAddon, type FsAddon } from "../../internal/fs-addon.js";
+import { LIST_DIR_NUMS, LIST_DIR_TIMES, fsAddon, type DirListingRaw, type FsAddon } from "../../internal/fs-addon.js";
 import type { EntryType, FileEntry } from "./types.js";
 
 export interface DirListing {
@@ -19,13 +19,27 @@ export interface DirListing {
 
 /** `addon`: the native lister, or undefined for Node's calls (the default is whichever is available). */
 export function listDirectory(dirHost: string, addon: FsAddon | undefined = fsAddon()): DirListing {
-  if (!addon) {
-    return {
-      names: sortByteOrder(readdirSync(dirHost)),
-      entry: (_i, rel, hostPath, keepOwnership) => entryFrom(rel, hostPath, lstatSync(hostPath, { bigint: true }), keepOwnership),
-    };
-  }
-  const [joined, nums, times] = addon.listDir(dirHost);
+  return addon ? fromRaw(addon.listDir(dirHost)) : listWithNode(dirHost);
+}
+
+/**
+ * listDirectory of several directories at once; the native lister shares them between two
+ * threads. The first failure, in the order given, is thrown.
+ */
+export function listDirectories(dirHosts: readonly string[], addon: FsAddon | undefined = fsAddon()): DirListing[] {
+  if (!addon) return dirHosts.map(listWithNode);
+  if (dirHosts.length === 1) return [fromRaw(addon.listDir(dirHosts[0]!))];
+  return addon.listDirs(dirHosts.join("\0")).map(fromRaw);
+}
+
+function listWithNode(dirHost: string): DirListing {
+  return {
+    names: sortByteOrder(readdirSync(dirHost)),
+    entry: (_i, rel, hostPath, keepOwnership) => entryFrom(rel, hostPath, lstatSync(hostPath, { bigint: true }), keepOwnership),
+  };
+}
+
+function fromRaw([joined, nums, times]: DirListingRaw): DirListing {
   return {
     names: joined === "" ? [] : joined.split("/"),
     entry(i, rel, hostPath, keepOwnership) {

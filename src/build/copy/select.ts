@@ -11,7 +11,7 @@ import { cleanPath, compilePatterns, type MatchInfo, type PatternMatcher } from 
 import { CopyError } from "./errors.js";
 import { isMissing, resolveInRoot } from "./root-path.js";
 import type { FileEntry, SelectedSource, SelectOptions } from "./types.js";
-import { entryFrom, listDirectory } from "./dir-listing.js";
+import { entryFrom, listDirectories } from "./dir-listing.js";
 import { matchWildcard, splitWildcards } from "./wildcards.js";
 
 /** Selects the sources of one COPY/ADD in `srcRoot`. Errors name the source as written. */
@@ -136,43 +136,69 @@ function listEntries(
   let topIgnore: MatchInfo | undefined;
   if (ignore?.prefix) for (const p of prefixes(ignore.prefix)) topIgnore = ignore.matcher.matchesUsingParentResults(p, topIgnore).info;
   const ignorePrefix = ignore?.prefix ? `${ignore.prefix}/` : "";
-  const walk = (dirRel: string, dirHost: string, excludeInfo: MatchInfo | undefined, ignoreInfo: MatchInfo | undefined): void => {
-    const listing = listDirectory(dirHost);
-    for (let i = 0; i < listing.names.length; i++) {
-      const name = listing.names[i]!;
-      const rel = dirRel === "" ? name : `${dirRel}/${name}`;
-      // Set when a pattern excludes this path but may re-include below it: kept only as a directory.
-      let onlyAsDir = false;
-      let childExclude: MatchInfo | undefined;
-      if (exclude) {
-        const r = exclude.matchesUsingParentResults(rel, excludeInfo);
-        childExclude = r.info;
-        if (r.matched) {
-          if (!reincludesBelow(exclude, rel)) continue;
-          onlyAsDir = true;
+  // Listed a level of the tree at a time (the native lister shares a level's directories between
+  // two threads), then emitted depth first: each directory before its contents, names in byte order.
+  const root: WalkDir = { host: hostPath.endsWith("/") ? hostPath.slice(0, -1) : hostPath, rel: "", excludeInfo: undefined, ignoreInfo: topIgnore, kept: [] };
+  for (let level = [root]; level.length > 0; ) {
+    const listings = listDirectories(level.map((d) => d.host));
+    const next: WalkDir[] = [];
+    level.forEach((dir, k) => {
+      const listing = listings[k]!;
+      for (let i = 0; i < listing.names.length; i++) {
+        const name = listing.names[i]!;
+        const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
+        // Set when a pattern excludes this path but may re-include below it: kept only as a directory.
+        let onlyAsDir = false;
+        let childExclude: MatchInfo | undefined;
+        if (exclude) {
+          const r = exclude.matchesUsingParentResults(rel, dir.excludeInfo);
+          childExclude = r.info;
+          if (r.matched) {
+            if (!reincludesBelow(exclude, rel)) continue;
+            onlyAsDir = true;
+          }
         }
-      }
-      let childIgnore: MatchInfo | undefined;
-      if (ignore) {
-        const rootRel = ignorePrefix + rel;
-        const r = ignore.matcher.matchesUsingParentResults(rootRel, ignoreInfo);
-        childIgnore = r.info;
-        // An ignored directory is kept (as the parent) only when a `!pattern` re-includes something below it.
-        if (r.matched) {
-          if (!reincludesBelow(ignore.matcher, rootRel)) continue;
-          onlyAsDir = true;
+        let childIgnore: MatchInfo | undefined;
+        if (ignore) {
+          const rootRel = ignorePrefix + rel;
+          const r = ignore.matcher.matchesUsingParentResults(rootRel, dir.ignoreInfo);
+          childIgnore = r.info;
+          // An ignored directory is kept (as the parent) only when a `!pattern` re-includes something below it.
+          if (r.matched) {
+            if (!reincludesBelow(ignore.matcher, rootRel)) continue;
+            onlyAsDir = true;
+          }
         }
+        const childHost = `${dir.host}/${name}`;
+        const entry = listing.entry(i, rel, childHost, keepOwnership);
+        if (entry.type !== "dir") {
+          if (!onlyAsDir) dir.kept.push({ entry });
+          continue;
+        }
+        const child: WalkDir = { host: childHost, rel, excludeInfo: childExclude, ignoreInfo: childIgnore, kept: [] };
+        dir.kept.push({ entry, dir: child });
+        next.push(child);
       }
-      const childHost = `${dirHost}/${name}`;
-      const entry = listing.entry(i, rel, childHost, keepOwnership);
-      const isDir = entry.type === "dir";
-      if (onlyAsDir && !isDir) continue;
+    });
+    level = next;
+  }
+  const emit = (dir: WalkDir): void => {
+    for (const { entry, dir: child } of dir.kept) {
       out.push(entry);
-      if (isDir) walk(rel, childHost, childExclude, childIgnore);
+      if (child) emit(child);
     }
   };
-  walk("", hostPath.endsWith("/") ? hostPath.slice(0, -1) : hostPath, undefined, topIgnore);
+  emit(root);
   return out;
+}
+
+/** A directory of the selection walk: where it is, the pattern state of its path, what it keeps. */
+interface WalkDir {
+  host: string;
+  rel: string;
+  excludeInfo: MatchInfo | undefined;
+  ignoreInfo: MatchInfo | undefined;
+  kept: { entry: FileEntry; dir?: WalkDir }[];
 }
 
 /** `a/b/c` → `a`, `a/b`, `a/b/c`. */
