@@ -1,17 +1,21 @@
 /*
- * tsbuild-fsaddon.node: one directory's names and their lstat, in one call from JavaScript.
+ * tsbuild-fsaddon.node: the filesystem calls tsbuild makes too often to make them one at a time
+ * from JavaScript.
  *
+ * listDir(path) -> [names, nums, times]: one directory's names and their lstat, in one call.
  * Why: a COPY of the build context lstats every kept file on every build, no-op rebuilds too.
  * From Node that is readdirSync plus one lstatSync per name, each a full path walk in the kernel
  * and a BigIntStats object of 18 BigInts; over 25,000 files that was ~130 ms of a 0.25 s no-op
  * build. Here the names are read once and each is fstatat'ed relative to the open directory.
- *
- *   listDir(path) -> [names, nums, times]
  *     names  every name but "." and "..", sorted by bytes (strcmp), joined with "/" (a name
  *            holds neither "/" nor NUL), "" for an empty directory
  *     nums   Float64Array, 10 per name: st_mode, st_uid, st_gid, st_size, st_dev, st_ino,
  *            st_nlink, st_rdev, mtime seconds, mtime nanoseconds (all exact below 2^53)
  *     times  BigInt64Array, 3 per name: atime, mtime, ctime in nanoseconds
+ *
+ * listDirs(paths) -> [[names, nums, times], ...]: listDir of each of the NUL-separated paths,
+ * the directories shared between the calling thread and a second one (a level of a tree walk:
+ * the kernel's lstat work then runs on two cores).
  *
  * prefetch(paths): asks the kernel to start reading these files into the page cache
  * (posix_fadvise WILLNEED) from a thread of its own, in order, and returns at once.
@@ -21,9 +25,9 @@
  * `paths` is one string of absolute paths separated by NUL. Nothing is reported back: a path
  * that cannot be opened is skipped, and the hashing that follows reads it (and fails) as before.
  *
- * Errors of listDir are thrown as Node's fs errors are: an Error with `code` ("ENOENT", ...), `errno`
- * (negative), `syscall` and `path`. Built by scripts/build-native.mjs with Node's own headers
- * (N-API, no node-gyp); without it tsbuild uses readdirSync and lstatSync.
+ * Errors of listDir and listDirs are thrown as Node's fs errors are: an Error with `code`
+ * ("ENOENT", ...), `errno` (negative), `syscall` and `path`. Built by scripts/build-native.mjs
+ * with Node's own headers (N-API, no node-gyp); without it tsbuild uses readdirSync and lstatSync.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -43,7 +47,12 @@
 #define NUMS_PER_ENTRY 10
 #define TIMES_PER_ENTRY 3
 
+/* The errno's name, as Node's fs errors carry it in `code`. */
 static const char *errno_code(int err) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char *name = strerrorname_np(err);
+  if (name) return name;
+#endif
   switch (err) {
     case ENOENT: return "ENOENT";
     case ENOTDIR: return "ENOTDIR";
@@ -55,7 +64,7 @@ static const char *errno_code(int err) {
     case ENFILE: return "ENFILE";
     case ENOMEM: return "ENOMEM";
     case EIO: return "EIO";
-    default: return "EIO";
+    default: return "UNKNOWN";
   }
 }
 
@@ -150,19 +159,22 @@ static void read_dir(const char *path, struct dir_result *r) {
     if (fd >= 0) close(fd);
     goto out;
   }
-  struct dirent *e;
-  errno = 0;
-  while ((e = readdir(dir))) {
+  for (;;) {
+    errno = 0; /* readdir reports an error only through errno */
+    struct dirent *e = readdir(dir);
+    if (!e) {
+      if (errno) {
+        r->err = errno;
+        goto out;
+      }
+      break;
+    }
     const char *n = e->d_name;
     if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
     if (listing_add(&l, n) < 0) {
-      errno = ENOMEM;
-      break;
+      r->err = ENOMEM;
+      goto out;
     }
-  }
-  if (errno) {
-    r->err = errno;
-    goto out;
   }
   names = malloc((l.count ? l.count : 1) * sizeof *names);
   r->nums = malloc((l.count ? l.count : 1) * NUMS_PER_ENTRY * sizeof(double));
