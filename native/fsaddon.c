@@ -277,15 +277,18 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
 /* Directories per listDirs call below which a second thread is not worth its start (~30 us). */
 #define THREAD_MIN_DIRS 8
 
+/* Both threads take the next directory from `next`: a thread that gets no CPU (a busy machine)
+   leaves the rest to the other instead of holding half of the level back. */
 struct dirs_job {
   char **paths;
   struct dir_result *results;
-  size_t count, first, step;
+  size_t count;
+  size_t next;
 };
 
 static void *read_dirs(void *arg) {
   struct dirs_job *job = arg;
-  for (size_t i = job->first; i < job->count; i += job->step) read_dir(job->paths[i], &job->results[i]);
+  for (size_t i; (i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->count;) read_dir(job->paths[i], &job->results[i]);
   return NULL;
 }
 
@@ -310,16 +313,10 @@ static napi_value list_dirs(napi_env env, napi_callback_info info) {
     paths[i] = joined + at;
     at += strlen(joined + at) + 1;
   }
-  struct dirs_job main_job = {paths, results, count, 0, 1};
-  struct dirs_job other_job = {paths, results, count, 1, 2}; /* lives until the join below */
+  struct dirs_job job = {paths, results, count, 0}; /* shared with the thread until the join below */
   pthread_t thread;
-  int threaded = 0;
-  if (count >= THREAD_MIN_DIRS) {
-    main_job.step = 2;
-    threaded = pthread_create(&thread, NULL, read_dirs, &other_job) == 0;
-    if (!threaded) main_job.step = 1;
-  }
-  read_dirs(&main_job);
+  int threaded = count >= THREAD_MIN_DIRS && pthread_create(&thread, NULL, read_dirs, &job) == 0;
+  read_dirs(&job);
   if (threaded) pthread_join(thread, NULL);
   for (size_t i = 0; i < count; i++) {
     if (results[i].err) {
