@@ -4,7 +4,10 @@ import { chmodSync, chownSync, linkSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { fsAddon } from "../../internal/fs-addon.js";
-import { listDirectories, listDirectory } from "./dir-listing.js";
+import { listDirectories, type DirListing } from "./dir-listing.js";
+import type { FsAddon } from "../../internal/fs-addon.js";
+
+const listDirectory = (dir: string, lister: FsAddon | undefined): DirListing => listDirectories([dir], lister)[0]!;
 import { makeDir } from "./testdir.js";
 import type { FileEntry } from "./types.js";
 
@@ -85,7 +88,7 @@ test("listing many directories at once (two threads) gives each directory's own 
   const { dir, cleanup } = makeDir(spec);
   try {
     const dirs = Object.keys(spec).map((k) => join(dir, k.split("/")[0]!)).filter((d, i, all) => all.indexOf(d) === i).reverse();
-    const view = (l: ReturnType<typeof listDirectory>, d: string) => l.names.map((n, i) => l.entry(i, n, `${d}/${n}`, true));
+    const view = (l: DirListing, d: string) => l.names.map((n, i) => l.entry(i, n, `${d}/${n}`, true));
     const batch = listDirectories(dirs, addon);
     assert.equal(batch.length, dirs.length);
     dirs.forEach((d, k) => assert.deepEqual(view(batch[k]!, d), view(listDirectory(d, undefined), d), d));

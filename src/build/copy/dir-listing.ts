@@ -1,8 +1,8 @@
 /**
- * One directory of a COPY source, listed for the selection walk: its names in byte order and,
- * for each name the walk keeps, a FileEntry from lstat. With the native lister
- * (src/internal/fs-addon.ts) the whole directory is stat'ed in one call; without it each kept
- * name costs one lstatSync, and excluded names are never stat'ed.
+ * Directories of a COPY source, listed for the selection walk: each one's names in byte order
+ * and, for each name the walk keeps, a FileEntry from lstat. With the native lister
+ * (src/internal/fs-addon.ts) each directory is stat'ed in one call, several on two threads;
+ * without it each kept name costs one lstatSync, and excluded names are never stat'ed.
  */
 import { constants as fsConstants, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import type { BigIntStats } from "node:fs";
@@ -17,14 +17,10 @@ export interface DirListing {
   entry(i: number, rel: string, hostPath: string, keepOwnership: boolean): FileEntry;
 }
 
-/** `addon`: the native lister, or undefined for Node's calls (the default is whichever is available). */
-export function listDirectory(dirHost: string, addon: FsAddon | undefined = fsAddon()): DirListing {
-  return addon ? fromRaw(addon.listDir(dirHost)) : listWithNode(dirHost);
-}
-
 /**
- * listDirectory of several directories at once; the native lister shares them between two
- * threads. The first failure, in the order given, is thrown.
+ * Lists each of `dirHosts`; the native lister shares several between two threads. The first
+ * failure, in the order given, is thrown. `addon`: the native lister, or undefined for Node's
+ * calls (the default is whichever is available).
  */
 export function listDirectories(dirHosts: readonly string[], addon: FsAddon | undefined = fsAddon()): DirListing[] {
   if (!addon) return dirHosts.map(listWithNode);
