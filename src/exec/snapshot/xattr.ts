@@ -5,7 +5,7 @@
 import { spawn } from "../../internal/lazy-node.js";
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
-import { nativeBuildFile } from "../../internal/native-build.js";
+import { findFsutil } from "../../internal/native-build.js";
 import { TsbuildError } from "../../errors/index.js";
 import { runCommand } from "./command.js";
 
@@ -22,9 +22,6 @@ export async function findOpaqueDirs(root: string): Promise<Set<string>> {
   );
 }
 
-function findFsutil(): string | undefined {
-  return process.env.TSBUILD_FSUTIL_PATH || nativeBuildFile("tsbuild-fsutil");
-}
 
 function onPath(tool: string): boolean {
   return (process.env.PATH ?? "").split(":").some((d) => d && existsSync(join(d, tool)));

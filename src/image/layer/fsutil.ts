@@ -6,7 +6,7 @@
 import type { ChildProcessByStdio } from "node:child_process";
 import { spawn } from "../../internal/lazy-node.js";
 import type { Readable, Writable } from "node:stream";
-import { nativeBuildFile } from "../../internal/native-build.js";
+import { findFsutil } from "../../internal/native-build.js";
 import { TsbuildError } from "../../errors/index.js";
 
 /** One extended attribute of one path; `path` is relative to the walked root ("." for the root). */
@@ -18,7 +18,7 @@ export interface XattrRecord {
 
 /** Finds the helper binary: `TSBUILD_FSUTIL_PATH`, else `<package root>/native/build/tsbuild-fsutil`. */
 export function fsutilPath(env: NodeJS.ProcessEnv = process.env): string {
-  const found = env.TSBUILD_FSUTIL_PATH || nativeBuildFile("tsbuild-fsutil");
+  const found = findFsutil(env);
   if (found) return found;
   throw new TsbuildError(
     "layer/fsutil-missing",
