@@ -36,24 +36,27 @@ export function createHelperExecutor(opts: HelperExecutorOptions = {}): Executor
   let server: HelperServer | undefined;
   return {
     run(req, io, signal) {
+      if (signal?.aborted) return Promise.reject(new CancelledError("RUN cancelled before it started"));
+      const call: RunCall = { helperPath, req, io, warn, ...(signal ? { signal } : {}) };
       // Runs with stdin bytes take a helper of their own (the server has no stdin relay).
-      if (io.stdin) return runInHelper(helperPath, req, io, warn, signal);
+      if (io.stdin) return runInHelper(call);
       server ??= new HelperServer(helperPath);
-      return runServed(server, helperPath, req, io, warn, signal);
+      return runServed(server, call);
     },
     close: async () => server?.close(),
   };
 }
 
-async function runServed(
-  server: HelperServer,
-  helperPath: string,
-  req: RunRequest,
-  io: RunIo,
-  warn: (message: string) => void,
-  signal?: AbortSignal,
-): Promise<ExitResult> {
-  if (signal?.aborted) throw new CancelledError("RUN cancelled before it started");
+/** One RUN as the executor hands it to either way of running it. */
+interface RunCall {
+  helperPath: string;
+  req: RunRequest;
+  io: RunIo;
+  warn: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+async function runServed(server: HelperServer, { helperPath, req, io, warn, signal }: RunCall): Promise<ExitResult> {
   const { id, result } = server.run(encodeRequest(req), io, warn);
   let aborted = false;
   const onAbort = (): void => {
@@ -88,14 +91,7 @@ function exitResult(events: HelperEvent[], code: number | null, sig: string | nu
   throw new HelperError("exec/helper-setup", `the sandbox helper ${how} without reporting a result`);
 }
 
-function runInHelper(
-  helperPath: string,
-  req: RunRequest,
-  io: RunIo,
-  warn: (message: string) => void,
-  signal?: AbortSignal,
-): Promise<ExitResult> {
-  if (signal?.aborted) return Promise.reject(new CancelledError("RUN cancelled before it started"));
+function runInHelper({ helperPath, req, io, warn, signal }: RunCall): Promise<ExitResult> {
   const frame = encodeRequest(req);
   return new Promise<ExitResult>((resolve, reject) => {
     const child = spawn(helperPath, [], {
