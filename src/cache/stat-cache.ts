@@ -83,8 +83,9 @@ export function openStatCache(root: string, contextDir: string): StatCache {
     file,
     lookup(relPath, stat) {
       const line = stored(relPath);
+      if (line === undefined) return undefined; // checked first: a cold build asks for 25,000 unknown paths
       const prefix = tupleText(stat);
-      if (line === undefined || !line.startsWith(prefix)) return undefined;
+      if (!line.startsWith(prefix)) return undefined;
       const rest = line.slice(prefix.length);
       const space = rest.indexOf(" ");
       const recordedAt = parseNs(rest.slice(0, space));

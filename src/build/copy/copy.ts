@@ -8,7 +8,7 @@
 import { chmod, copyFile, link, lchown, lstat, lutimes, mkdir, mkdtemp, rm, stat, symlink, unlink, utimes, UMASK } from "./fs-sync.js";
 import { linkSync, lstatSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, posix, relative } from "node:path";
+import { dirname, join, normalize, posix, relative } from "node:path";
 import { cleanPath } from "../../parser/dockerignore/index.js";
 import { extractArchive, isArchive } from "./archive.js";
 import { parseChmod, type ModeChange } from "./chmod.js";
@@ -61,6 +61,15 @@ async function extractInto(archive: string, dstHost: string, destRoot: string): 
   }
 }
 
+/**
+ * `join(base, rel)` for a normalized `base` and an entry path (names from a listing joined by
+ * `/`: nothing to normalize), without join's normalization pass: 50,000 of them in a 25k-file copy.
+ */
+function below(base: string, rel: string): string {
+  if (rel === "") return base;
+  return base.endsWith("/") ? base + rel : `${base}/${rel}`;
+}
+
 /** The owner of files this process creates (set-group-ID directories aside). */
 const EUID = process.geteuid?.() ?? -1;
 const EGID = process.getegid?.() ?? -1;
@@ -72,6 +81,7 @@ class TreeWriter {
   private pendingDirs: { entry: FileEntry; target: string }[] = [];
   /** The group a new file gets in each destination directory (its own when set-group-ID); reset by finish(). */
   private newFileGid = new Map<string, number>();
+  private lastGroup = { dir: "", gid: -1 };
 
   constructor(
     private readonly root: string,
@@ -132,10 +142,12 @@ class TreeWriter {
    */
   async writeTree(item: SelectedSource, target: string, opts: { topExists: boolean }): Promise<void> {
     const creates: { job: CreateJob; entry: FileEntry; nested: boolean }[] = [];
+    const srcBase = normalize(item.hostPath);
+    const dstBase = normalize(target);
     for (const entry of item.files) {
       const nested = entry.path !== "" || !opts.topExists;
-      const src = join(item.hostPath, entry.path);
-      const dst = join(target, entry.path);
+      const src = below(srcBase, entry.path);
+      const dst = below(dstBase, entry.path);
       const job = this.planCreate(entry, src, dst);
       if (job === "linked") continue;
       if (job && entry.nlink > 1) {
@@ -242,13 +254,17 @@ class TreeWriter {
 
   /** The gid a file created in `target`'s directory gets: the directory's own if it is set-group-ID, else ours. */
   private groupOfNewFile(target: string): number {
-    const dir = dirname(target);
+    // Files of one directory come one after another: the last answer is checked first (a
+    // dirname and a map lookup per file were 29 ms of a 25,000-file copy).
+    const dir = target.slice(0, Math.max(1, target.lastIndexOf("/")));
+    if (dir === this.lastGroup.dir) return this.lastGroup.gid;
     let gid = this.newFileGid.get(dir);
     if (gid === undefined) {
       const st = statSync(dir);
       gid = st.mode & 0o2000 ? st.gid : EGID;
       this.newFileGid.set(dir, gid);
     }
+    this.lastGroup = { dir, gid };
     return gid;
   }
 
@@ -272,6 +288,7 @@ class TreeWriter {
     const dirs = this.pendingDirs.reverse();
     this.pendingDirs = [];
     this.newFileGid.clear(); // the metadata set below may make a directory set-group-ID
+    this.lastGroup = { dir: "", gid: -1 };
     for (const { entry, target } of dirs) await this.applyInfo(entry, target);
   }
 
