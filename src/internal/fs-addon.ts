@@ -15,6 +15,8 @@ export interface FsAddon {
   listDirs(paths: string): DirListingRaw[];
   /** Starts reading these absolute paths (NUL-separated) into the page cache, in the background. */
   prefetch(paths: string): void;
+  /** Sets FS_TOPDIR_FL (`chattr +T`) on a directory; false where the file system refuses it. */
+  markTopDir(path: string): boolean;
 }
 
 /** Doubles per entry in `nums`: st_mode, uid, gid, size, dev, ino, nlink, rdev, mtime s, mtime ns. */
@@ -38,6 +40,7 @@ function load(): FsAddon | null {
   } catch {
     return null; // built for another Node ABI or libc: the JavaScript path is correct, only slower
   }
-  const { listDir, listDirs, prefetch } = module.exports;
-  return typeof listDir === "function" && typeof listDirs === "function" && typeof prefetch === "function" ? (module.exports as FsAddon) : null;
+  const { listDir, listDirs, prefetch, markTopDir } = module.exports;
+  const complete = [listDir, listDirs, prefetch, markTopDir].every((f) => typeof f === "function");
+  return complete ? (module.exports as FsAddon) : null; // an addon from an older install: rebuilt by npm install
 }
