@@ -30,6 +30,8 @@
  * Why here: spawning chattr cost the large-context cold build 35 ms on its critical path. False
  * when the file system has no such flag or refuses it; nothing is thrown (it is only a hint).
  *
+ * hashLayerTar(dir, sourceDateEpoch, cancel): a COPY layer's diffID on a libuv thread; see layerhash.c.
+ *
  * Errors of listDir and listDirs are thrown as Node's fs errors are: an Error with `code`
  * ("ENOENT", ...), `errno` (negative), `syscall` and `path`. Built by scripts/build-native.mjs
  * with Node's own headers (N-API, no node-gyp); without it tsbuild uses readdirSync and lstatSync.
@@ -50,6 +52,8 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "layerhash.h"
 
 #define NUMS_PER_ENTRY 10
 #define TIMES_PER_ENTRY 3
@@ -427,5 +431,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "prefetch", fn);
   napi_create_function(env, "markTopDir", NAPI_AUTO_LENGTH, mark_top_dir, NULL, &fn);
   napi_set_named_property(env, exports, "markTopDir", fn);
+  napi_create_function(env, "hashLayerTar", NAPI_AUTO_LENGTH, hash_layer_tar, NULL, &fn);
+  napi_set_named_property(env, exports, "hashLayerTar", fn);
   return exports;
 }

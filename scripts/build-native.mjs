@@ -9,9 +9,9 @@ import { fileURLToPath } from "node:url";
 const root = join(fileURLToPath(import.meta.url), "..", "..");
 // Each of these native/<name>.c is one small program, built as native/build/tsbuild-<name>.
 const programs = ["helper.c", "fsutil.c"];
-// Each of these is a Node addon (N-API), built as native/build/tsbuild-<name>.node. Optional:
-// tsbuild has a slower JavaScript path for each, used when the addon is missing.
-const addons = ["fsaddon.c"];
+// Each of these is a Node addon (N-API), built from its sources as native/build/tsbuild-<name>.node.
+// Optional: tsbuild has a slower JavaScript path for each, used when the addon is missing.
+const addons = [{ name: "fsaddon", sources: ["fsaddon.c", "layerhash.c"] }];
 if (process.platform !== "linux") {
   console.error("tsbuild: the sandbox helper needs Linux; RUN steps will not work on " + process.platform);
   process.exit(0);
@@ -37,16 +37,18 @@ for (const file of programs) {
 const nodeInclude = [process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, "include", "node"), join(dirname(process.execPath), "..", "include", "node")].find(
   (dir) => dir && existsSync(join(dir, "node_api.h")),
 );
-for (const file of addons) {
-  const src = join(root, "native", file);
-  if (!existsSync(src)) continue;
-  const out = join(outDir, "tsbuild-" + file.replace(/\.c$/, ".node"));
+// Node's own OpenSSL headers come with them (include/node/openssl); its symbols, like N-API's,
+// resolve against the running node, which exports them for addons.
+for (const { name, sources } of addons) {
+  const srcs = sources.map((file) => join(root, "native", file));
+  if (!srcs.every((src) => existsSync(src))) continue;
+  const out = join(outDir, `tsbuild-${name}.node`);
   if (!nodeInclude) {
-    console.error(`tsbuild: Node's headers (node_api.h) are not installed; ${file} not built, tsbuild uses its JavaScript fallback`);
+    console.error(`tsbuild: Node's headers (node_api.h) are not installed; ${name} not built, tsbuild uses its JavaScript fallback`);
     continue;
   }
-  const r = spawnSync(cc, ["-O2", ...warnings, "-shared", "-fPIC", "-I", nodeInclude, "-o", out, src], { stdio: "inherit" });
+  const r = spawnSync(cc, ["-O2", ...warnings, "-shared", "-fPIC", "-I", nodeInclude, "-o", out, ...srcs, "-lm"], { stdio: "inherit" });
   if (r.status !== 0) {
-    console.error(`tsbuild: compiling ${src} with ${cc} failed; tsbuild uses its JavaScript fallback`);
+    console.error(`tsbuild: compiling ${srcs.join(" ")} with ${cc} failed; tsbuild uses its JavaScript fallback`);
   }
 }

@@ -112,6 +112,7 @@ async function packSnapshot(svc: BuildServices, snapshot: string, opts: Assemble
 class EarlyHash {
   private urgent = false;
   private cancelled = false;
+  private readonly abort = new AbortController();
   readonly result: Promise<{ diffId: Digest; size: number }>;
 
   constructor(
@@ -120,7 +121,7 @@ class EarlyHash {
     withoutXattrs: boolean,
   ) {
     const sde = sourceDateEpoch !== undefined ? { sourceDateEpoch } : {};
-    this.result = hashLayer(dir, { ...sde, withoutXattrs, pace: () => this.pause() });
+    this.result = hashLayer(dir, { ...sde, withoutXattrs, pace: () => this.pause(), signal: this.abort.signal });
     this.result.catch(() => {}); // a failure is handled (by hashing again) when the hash is taken
   }
 
@@ -132,6 +133,7 @@ class EarlyHash {
 
   cancel(): void {
     this.cancelled = true;
+    this.abort.abort();
   }
 
   private pause(): Promise<void> | undefined {

@@ -17,6 +17,12 @@ export interface FsAddon {
   prefetch(paths: string): void;
   /** Sets FS_TOPDIR_FL (`chattr +T`) on a directory; false where the file system refuses it. */
   markTopDir(path: string): boolean;
+  /**
+   * A COPY layer's uncompressed diffID (hex) and tar size, on a libuv thread (native/layerhash.c);
+   * null where only the JavaScript writer applies, or once `cancel[0]` is set non-zero.
+   * `sourceDateEpoch`: -1 for none.
+   */
+  hashLayerTar(dir: string, sourceDateEpoch: number, cancel: Int32Array): Promise<[diffIdHex: string, size: number] | null>;
 }
 
 /** Doubles per entry in `nums`: st_mode, uid, gid, size, dev, ino, nlink, rdev, mtime s, mtime ns. */
@@ -40,7 +46,7 @@ function load(): FsAddon | null {
   } catch {
     return null; // built for another Node ABI or libc: the JavaScript path is correct, only slower
   }
-  const { listDir, listDirs, prefetch, markTopDir } = module.exports;
-  const complete = [listDir, listDirs, prefetch, markTopDir].every((f) => typeof f === "function");
+  const { listDir, listDirs, prefetch, markTopDir, hashLayerTar } = module.exports;
+  const complete = [listDir, listDirs, prefetch, markTopDir, hashLayerTar].every((f) => typeof f === "function");
   return complete ? (module.exports as FsAddon) : null; // an addon from an older install: rebuilt by npm install
 }

@@ -13,6 +13,7 @@ import type { ContentStore } from "../content-store.js";
 import type { Descriptor } from "../types.js";
 import { compressor, layerMediaType, type Compression } from "./compression.js";
 import { FsUtil } from "./fsutil.js";
+import { nativeLayerHash } from "./native-hash.js";
 import { planEntries, type EntryContext } from "./tar-entry.js";
 import { BLOCK, END_OF_ARCHIVE, encodeHeader } from "./tar-format.js";
 import { ReadAhead } from "./read-ahead.js";
@@ -37,9 +38,12 @@ export interface HashPacing {
   pace?: () => Promise<void> | undefined;
   /**
    * The caller knows no entry carries an xattr a layer keeps (security.capability, overlay
-   * opaque markers): a COPY writes none. The fsutil walk that would find none is skipped.
+   * opaque markers): a COPY writes none. The fsutil walk that would find none is skipped,
+   * and the native hasher (native-hash.ts) is tried first.
    */
   withoutXattrs?: boolean;
+  /** Stops the native hasher's walk; `pace` then decides whether the JavaScript one runs. */
+  signal?: AbortSignal;
 }
 
 export interface WrittenLayer {
@@ -81,6 +85,10 @@ export async function writeLayer(dir: string, opts: WriteLayerOptions): Promise<
  * writeLayer would write (and layerTar produces again, byte for byte, while `dir` is unchanged).
  */
 export async function hashLayer(dir: string, opts: Omit<WriteLayerOptions, "store" | "compression" | "gzipLevel"> & HashPacing): Promise<{ diffId: Digest; size: number }> {
+  if (opts.withoutXattrs) {
+    const native = await nativeLayerHash(dir, opts);
+    if (native) return native;
+  }
   const hash = createHash("sha256");
   let size = 0;
   for await (const chunk of await layerTar(dir, opts)) {
