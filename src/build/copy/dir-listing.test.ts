@@ -15,7 +15,11 @@ const addon = fsAddon();
 
 function entries(dir: string, native: boolean, keepOwnership: boolean): FileEntry[] {
   const listing = listDirectory(dir, native ? addon : undefined);
-  return listing.names.map((name, i) => listing.entry(i, name, `${dir}/${name}`, keepOwnership));
+  return listing.names.map((name, i) => {
+    const entry = listing.entry(i, name, dir, keepOwnership);
+    assert.equal(listing.isDir(i), entry.type === "dir", `isDir of ${name}`);
+    return entry;
+  });
 }
 
 test("the native lister sees exactly what readdir and lstat see", { skip: !addon && "addon not built" }, () => {
@@ -88,7 +92,7 @@ test("listing many directories at once (two threads) gives each directory's own 
   const { dir, cleanup } = makeDir(spec);
   try {
     const dirs = Object.keys(spec).map((k) => join(dir, k.split("/")[0]!)).filter((d, i, all) => all.indexOf(d) === i).reverse();
-    const view = (l: DirListing, d: string) => l.names.map((n, i) => l.entry(i, n, `${d}/${n}`, true));
+    const view = (l: DirListing, d: string) => l.names.map((n, i) => l.entry(i, n, d, true));
     const batch = listDirectories(dirs, addon);
     assert.equal(batch.length, dirs.length);
     dirs.forEach((d, k) => assert.deepEqual(view(batch[k]!, d), view(listDirectory(d, undefined), d), d));

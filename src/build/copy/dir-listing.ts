@@ -13,8 +13,13 @@ import type { EntryType, FileEntry } from "./types.js";
 export interface DirListing {
   /** Every name but `.` and `..`, in byte order. */
   readonly names: readonly string[];
-  /** The entry for `names[i]`, whose path relative to the source is `rel` and on the host `hostPath`. */
-  entry(i: number, rel: string, hostPath: string, keepOwnership: boolean): FileEntry;
+  /** Whether `names[i]` is a directory (not a symlink to one). */
+  isDir(i: number): boolean;
+  /**
+   * The entry for `names[i]`, whose path relative to the source is `rel`; `dirHost` is the
+   * listed directory (the entry's host path is only built for what needs it: a symlink's readlink).
+   */
+  entry(i: number, rel: string, dirHost: string, keepOwnership: boolean): FileEntry;
 }
 
 /**
@@ -29,16 +34,26 @@ export function listDirectories(dirHosts: readonly string[], addon: FsAddon | un
 }
 
 function listWithNode(dirHost: string): DirListing {
+  // Types from the listing itself (d_type; Node lstats where the file system gives none).
+  const dirents = readdirSync(dirHost, { withFileTypes: true });
+  const dirs = new Set(dirents.flatMap((d) => (d.isDirectory() ? [d.name] : [])));
+  const names = sortByteOrder(dirents.map((d) => d.name));
   return {
-    names: sortByteOrder(readdirSync(dirHost)),
-    entry: (_i, rel, hostPath, keepOwnership) => entryFrom(rel, hostPath, lstatSync(hostPath, { bigint: true }), keepOwnership),
+    names,
+    isDir: (i) => dirs.has(names[i]!),
+    entry: (i, rel, _dirHost, keepOwnership) => {
+      const hostPath = `${dirHost}/${names[i]}`;
+      return entryFrom(rel, hostPath, lstatSync(hostPath, { bigint: true }), keepOwnership);
+    },
   };
 }
 
 function fromRaw([joined, nums, times]: DirListingRaw): DirListing {
+  const names = joined === "" ? [] : joined.split("/");
   return {
-    names: joined === "" ? [] : joined.split("/"),
-    entry(i, rel, hostPath, keepOwnership) {
+    names,
+    isDir: (i) => (nums[i * LIST_DIR_NUMS]! & fsConstants.S_IFMT) === fsConstants.S_IFDIR,
+    entry(i, rel, dirHost, keepOwnership) {
       const n = i * LIST_DIR_NUMS;
       const t = i * LIST_DIR_TIMES;
       const fullMode = nums[n]!;
@@ -58,7 +73,7 @@ function fromRaw([joined, nums, times]: DirListingRaw): DirListing {
         ino: nums[n + 5]!,
         nlink: nums[n + 6]!,
       };
-      if (type === "symlink") entry.linkTarget = readlinkSync(hostPath);
+      if (type === "symlink") entry.linkTarget = readlinkSync(`${dirHost}/${names[i]}`);
       return entry;
     },
   };

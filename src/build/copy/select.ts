@@ -138,22 +138,26 @@ function listEntries(
   const ignorePrefix = ignore?.prefix ? `${ignore.prefix}/` : "";
   // Listed a level of the tree at a time (the native lister shares a level's directories between
   // two threads), then emitted depth first: each directory before its contents, names in byte order.
-  const root: WalkDir = { host: hostPath.endsWith("/") ? hostPath.slice(0, -1) : hostPath, rel: "", excludeInfo: undefined, ignoreInfo: topIgnore, kept: [] };
+  const root = new WalkDir(hostPath.endsWith("/") ? hostPath.slice(0, -1) : hostPath, "", undefined, topIgnore, undefined);
   for (let level = [root]; level.length > 0; ) {
     const listings = listDirectories(level.map((d) => d.host));
     const next: WalkDir[] = [];
-    level.forEach((dir, k) => {
+    for (let k = 0; k < level.length; k++) {
+      const dir = level[k]!;
       const listing = listings[k]!;
       for (let i = 0; i < listing.names.length; i++) {
         const name = listing.names[i]!;
         const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
+        // Pattern state is kept for directories only (their children start from it).
+        const isDir = listing.isDir(i);
         // Set when a pattern excludes this path but may re-include below it: kept only as a directory.
         let onlyAsDir = false;
         let childExclude: MatchInfo | undefined;
         if (exclude) {
-          const r = exclude.matchesUsingParentResults(rel, dir.excludeInfo);
-          childExclude = r.info;
-          if (r.matched) {
+          let matched: boolean;
+          if (isDir) ({ matched, info: childExclude } = exclude.matchesUsingParentResults(rel, dir.excludeInfo));
+          else matched = exclude.matchedUsingParentResults(rel, dir.excludeInfo);
+          if (matched) {
             if (!reincludesBelow(exclude, rel)) continue;
             onlyAsDir = true;
           }
@@ -161,31 +165,34 @@ function listEntries(
         let childIgnore: MatchInfo | undefined;
         if (ignore) {
           const rootRel = ignorePrefix + rel;
-          const r = ignore.matcher.matchesUsingParentResults(rootRel, dir.ignoreInfo);
-          childIgnore = r.info;
+          let matched: boolean;
+          if (isDir) ({ matched, info: childIgnore } = ignore.matcher.matchesUsingParentResults(rootRel, dir.ignoreInfo));
+          else matched = ignore.matcher.matchedUsingParentResults(rootRel, dir.ignoreInfo);
           // An ignored directory is kept (as the parent) only when a `!pattern` re-includes something below it.
-          if (r.matched) {
+          if (matched) {
             if (!reincludesBelow(ignore.matcher, rootRel)) continue;
             onlyAsDir = true;
           }
         }
-        const childHost = `${dir.host}/${name}`;
-        const entry = listing.entry(i, rel, childHost, keepOwnership);
-        if (entry.type !== "dir") {
-          if (!onlyAsDir) dir.kept.push({ entry });
+        if (!isDir && onlyAsDir) continue;
+        const entry = listing.entry(i, rel, dir.host, keepOwnership);
+        if (!isDir) {
+          dir.kept.push(entry);
           continue;
         }
-        const child: WalkDir = { host: childHost, rel, excludeInfo: childExclude, ignoreInfo: childIgnore, kept: [] };
-        dir.kept.push({ entry, dir: child });
+        const child = new WalkDir(`${dir.host}/${name}`, rel, childExclude, childIgnore, entry);
+        dir.kept.push(child);
         next.push(child);
       }
-    });
+    }
     level = next;
   }
   const emit = (dir: WalkDir): void => {
-    for (const { entry, dir: child } of dir.kept) {
-      out.push(entry);
-      if (child) emit(child);
+    for (const item of dir.kept) {
+      if (item instanceof WalkDir) {
+        out.push(item.entry!);
+        emit(item);
+      } else out.push(item);
     }
   };
   emit(root);
@@ -193,12 +200,17 @@ function listEntries(
 }
 
 /** A directory of the selection walk: where it is, the pattern state of its path, what it keeps. */
-interface WalkDir {
-  host: string;
-  rel: string;
-  excludeInfo: MatchInfo | undefined;
-  ignoreInfo: MatchInfo | undefined;
-  kept: { entry: FileEntry; dir?: WalkDir }[];
+class WalkDir {
+  /** Its files, and its subdirectories as WalkDirs, in name order. */
+  readonly kept: (FileEntry | WalkDir)[] = [];
+  constructor(
+    readonly host: string,
+    readonly rel: string,
+    readonly excludeInfo: MatchInfo | undefined,
+    readonly ignoreInfo: MatchInfo | undefined,
+    /** Its own entry (undefined for the walk's root, which the caller emits). */
+    readonly entry: FileEntry | undefined,
+  ) {}
 }
 
 /** `a/b/c` → `a`, `a/b`, `a/b/c`. */

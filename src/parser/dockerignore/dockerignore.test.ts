@@ -49,7 +49,10 @@ test("cases.json match: every case, through the plain and the incremental matche
     let info = undefined;
     let matched = false;
     for (let i = 1; i <= parts.length; i++) {
-      ({ matched, info } = m.matchesUsingParentResults(parts.slice(0, i).join("/"), info));
+      const prefix = parts.slice(0, i).join("/");
+      const answer = m.matchedUsingParentResults(prefix, info);
+      ({ matched, info } = m.matchesUsingParentResults(prefix, info));
+      assert.equal(answer, matched, `${c.id}: matchedUsingParentResults agrees at ${prefix}`);
     }
     assert.equal(matched, c.expected, `${c.id} (incremental)`);
     assert.equal(m.matchesUsingParentResults(c.path!).matched, c.expected, `${c.id} (no parent info)`);

@@ -29,6 +29,11 @@ export interface PatternMatcher {
    * parent directory (omit it for a top-level entry) instead of re-checking every parent.
    */
   matchesUsingParentResults(path: string, parent?: MatchInfo): { matched: boolean; info: MatchInfo };
+  /**
+   * `matchesUsingParentResults(path, parent).matched` without the info, which a walker keeps only
+   * for directories (a context walk asks for every file: no arrays or objects per call).
+   */
+  matchedUsingParentResults(path: string, parent?: MatchInfo): boolean;
 }
 
 /**
@@ -94,13 +99,25 @@ class Matcher implements PatternMatcher {
   }
 
   matchesUsingParentResults(path: string, parent?: MatchInfo): { matched: boolean; info: MatchInfo } {
+    const results = new Array<boolean>(this.patterns.length);
+    const matched = this.walk(path, parent, results);
+    return { matched, info: { parentMatched: results } };
+  }
+
+  matchedUsingParentResults(path: string, parent?: MatchInfo): boolean {
+    return this.walk(path, parent, undefined);
+  }
+
+  /** Applies every pattern to `path` given its parent's results; each pattern's result goes to `results`. */
+  private walk(path: string, parent: MatchInfo | undefined, results: boolean[] | undefined): boolean {
     const known = parent?.parentMatched;
-    if (known && known.length !== this.patterns.length) throw new Error("wrong number of values in parentMatched");
+    const patterns = this.patterns;
+    if (known && known.length !== patterns.length) throw new Error("wrong number of values in parentMatched");
     let parents: string[] | undefined;
     let matched = false;
-    const results: boolean[] = [];
-    this.patterns.forEach((pattern, i) => {
-      let match = known?.[i] ?? false;
+    for (let i = 0; i < patterns.length; i++) {
+      const pattern = patterns[i]!;
+      let match = known !== undefined && known[i] === true;
       if (!match && pattern.exclusion === matched) {
         match = pattern.match(path);
         if (!match && !known) {
@@ -108,10 +125,10 @@ class Matcher implements PatternMatcher {
           match = parents.some((d) => pattern.match(d));
         }
       }
-      results.push(match);
+      if (results) results[i] = match;
       if (match) matched = !pattern.exclusion;
-    });
-    return { matched, info: { parentMatched: results } };
+    }
+    return matched;
   }
 }
 
