@@ -44,7 +44,10 @@ interface TreeEntry {
 export interface StatCache {
   /** The digest recorded for `relPath`, if its stat tuple matches and is not racy. */
   lookup(relPath: string, stat: StatTuple): string | undefined;
-  /** Records `digest` for `relPath`; `recordedAtNs` must be taken BEFORE the file was read. */
+  /**
+   * Records `digest` for `relPath`; `recordedAtNs` must be taken BEFORE the file was read. `stat`
+   * is kept until saved and must not change meanwhile.
+   */
   record(relPath: string, stat: StatTuple, digest: string, recordedAtNs: bigint): void;
   forget(relPath: string): void;
   /**
@@ -75,10 +78,15 @@ export function openStatCache(root: string, contextDir: string): StatCache {
   const treesFile = `${base}.trees.json`;
   let entries: Map<string, string> | undefined; // path → "size mtime ctime ino mode recordedAt digest"
   let trees: TreeEntry[] | undefined;
-  const changed = new Map<string, string | null>();
+  // Recorded entries are kept as given and made into lines when saved or asked for: a cold COPY
+  // records 25,000, and the build saves them while its next step runs (ops/copy.ts).
+  const changed = new Map<string, Recorded | null>();
   const newTrees: TreeEntry[] = [];
-  const stored = (relPath: string): string | undefined =>
-    changed.has(relPath) ? (changed.get(relPath) ?? undefined) : (entries ??= readEntries(file)).get(relPath);
+  const stored = (relPath: string): string | undefined => {
+    if (!changed.has(relPath)) return (entries ??= readEntries(file)).get(relPath);
+    const r = changed.get(relPath);
+    return r ? lineOf(r) : undefined;
+  };
   return {
     file,
     lookup(relPath, stat) {
@@ -95,7 +103,7 @@ export function openStatCache(root: string, contextDir: string): StatCache {
       return /^[0-9a-f]{64}$/.test(digest) ? digest : undefined; // anything else: damaged, hash again
     },
     record(relPath, stat, digest, recordedAtNs) {
-      changed.set(relPath, `${tupleText(stat)}${recordedAtNs} ${digest}`);
+      changed.set(relPath, { stat, digest, recordedAtNs });
     },
     forget(relPath) {
       changed.set(relPath, null);
@@ -113,9 +121,13 @@ export function openStatCache(root: string, contextDir: string): StatCache {
         // can still lose one side's new entries; that costs a re-hash, never a wrong digest,
         // because every entry is checked against the file's current stat tuple before use.
         const merged = readEntries(file);
-        for (const [path, line] of changed) {
-          if (line === null) merged.delete(path);
-          else if (!newerOnDisk(merged.get(path), line)) merged.set(path, line);
+        for (const [path, r] of changed) {
+          if (r === null) {
+            merged.delete(path);
+            continue;
+          }
+          const theirs = merged.get(path);
+          if (theirs === undefined || !newerOnDisk(theirs, r.recordedAtNs)) merged.set(path, lineOf(r));
         }
         writeFileAtomic(file, formatEntries(merged));
         rmSync(`${base}.json`, { force: true }); // the JSON file of version 1, replaced by this one
@@ -133,6 +145,17 @@ export function openStatCache(root: string, contextDir: string): StatCache {
   };
 }
 
+/** A recorded entry not saved yet; `stat` is the caller's object (not changed after recording). */
+interface Recorded {
+  stat: StatTuple;
+  digest: string;
+  recordedAtNs: bigint;
+}
+
+function lineOf(r: Recorded): string {
+  return `${tupleText(r.stat)}${r.recordedAtNs} ${r.digest}`;
+}
+
 /** `size mtime ctime ino mode `: the part of an entry line that must match exactly. */
 function tupleText(s: StatTuple): string {
   return `${s.size} ${s.mtimeNs} ${s.ctimeNs} ${s.ino} ${s.mode} `;
@@ -143,9 +166,8 @@ function parseNs(text: string): bigint | undefined {
 }
 
 /** True when the line on disk was recorded later than ours (another process re-hashed it since). */
-function newerOnDisk(theirs: string | undefined, ours: string): boolean {
-  const recordedAt = (line: string) => parseNs(line.split(" ")[5] ?? "") ?? -1n;
-  return theirs !== undefined && recordedAt(theirs) > recordedAt(ours);
+function newerOnDisk(theirs: string, oursRecordedAtNs: bigint): boolean {
+  return (parseNs(theirs.split(" ")[5] ?? "") ?? -1n) > oursRecordedAtNs;
 }
 
 function formatEntries(entries: Map<string, string>): string {

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,4 +41,13 @@ test("with content digests, every copied file's BLAKE3 comes back from whichever
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a copy worker started ahead and never given a batch does not keep the process alive", () => {
+  const module = new URL("./create-files.ts", import.meta.url).href;
+  const script = `import { warmUpCreateFiles } from ${JSON.stringify(module)}; warmUpCreateFiles(5000); console.log("warmed");`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
+  assert.equal(r.signal, null, "the process had to be killed: the idle worker kept it alive");
+  assert.equal(r.stdout.trim(), "warmed", r.stderr);
+  assert.equal(r.status, 0);
 });

@@ -15,6 +15,7 @@ import { containsWildcards, copySources, selectSources, fetchUrlSource, type Sel
 import type { CopyOptions } from "../copy/types.js";
 import { fsAddon } from "../../internal/fs-addon.js";
 import { hashLayerEarly } from "../assemble.js";
+import { warmUpCreateFiles } from "../copy/create-files.js";
 import { spreadNewDirsBelow } from "../copy/spread-dirs.js";
 import { flattenedDir } from "../flattened.js";
 import { MergedView } from "../merged-view.js";
@@ -98,7 +99,10 @@ async function copyIntoLayerDir(
   r: Pick<Resolved, "selection" | "view" | "chown" | "files">,
   extra: Pick<CopyOptions, "reuse" | "onContentDigest">,
 ): Promise<string> {
-  if (r.files >= LARGE_COPY_FILES) spreadNewDirsBelow(svc.tmpDir);
+  if (r.files >= LARGE_COPY_FILES) {
+    warmUpCreateFiles(r.files);
+    spreadNewDirsBelow(svc.tmpDir);
+  }
   const layerDir = mkdtempSync(join(svc.tmpDir, "copy-"));
   try {
     await copySources(r.selection, layerDir, {
@@ -182,7 +186,8 @@ async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResul
       // Left to exec, which copies again after the cache lookup and reports what went wrong then.
     }
   }
-  const sum = checksumContext(srcRoot, entries, srcRoot === svc.contextDir ? { statCache: svc.statCache, ...ahead } : {});
+  const sum = checksumContext(srcRoot, entries, srcRoot === svc.contextDir ? { statCache: svc.statCache, deferSave: true, ...ahead } : {});
+  if (srcRoot === svc.contextDir) saveStatCacheSoon(svc);
   const description: StepDescription = {
     kind: "copy",
     isAdd: step.isAdd,
@@ -221,6 +226,30 @@ async function resolveCopy(step: CopyStep, parent: StepResult, source: StepResul
   if (chown) result.chown = chown;
   if (precopied) result.precopied = precopied;
   return result;
+}
+
+/**
+ * How long after a context checksum its new stat-cache entries are written: by then the step's
+ * result is committed and the next step's process started, so the main thread, which would
+ * otherwise wait for that process, formats and writes them (after a cold COPY of the large
+ * context: 25,000 lines, ~40 ms that were on the critical path). The build saves whatever is
+ * still unsaved when it ends.
+ */
+const STAT_CACHE_SAVE_DELAY_MS = 50;
+const saveScheduled = new WeakSet<BuildServices>();
+
+function saveStatCacheSoon(svc: BuildServices): void {
+  if (saveScheduled.has(svc)) return;
+  saveScheduled.add(svc);
+  const timer = setTimeout(() => {
+    saveScheduled.delete(svc);
+    try {
+      svc.statCache.save();
+    } catch {
+      // Only a cache; the build's own save at its end reports a lasting failure.
+    }
+  }, STAT_CACHE_SAVE_DELAY_MS);
+  timer.unref();
 }
 
 /** What besides its sources decides where and how a COPY writes (recorded for explanations). */
