@@ -8,7 +8,7 @@ import type { ContextEntry } from "./walk-context.js";
 /** Read size; bigger files are streamed through the hasher chunk by chunk. */
 const CHUNK = 4 * 1024 * 1024;
 const CHECKSUM_PREFIX = "tsbuild.contextsum.v1\0";
-const FINGERPRINT_PREFIX = "tsbuild.statfingerprint.v1\0";
+const FINGERPRINT_PREFIX = "tsbuild.statfingerprint.v2\0";
 
 /**
  * A selected file for checksumming: a walked entry whose uid/gid are already what they WILL be
@@ -137,21 +137,21 @@ function readAhead(root: string, sorted: ChecksumEntry[], toRead: readonly numbe
 function fingerprint(sorted: ChecksumEntry[]): { digest: string; latestNs: bigint } {
   const n = sorted.length;
   const names: string[] = new Array<string>(2 * n); // path, link target: no string built per entry
-  const nums = new Float64Array(n * 4);
-  const stamps = new BigInt64Array(n * 3);
+  const nums = new Float64Array(n * 5);
+  const stamps = new BigInt64Array(n * 2);
   let latestNs = 0n;
   for (let i = 0; i < n; i++) {
     const e = sorted[i]!;
     names[2 * i] = e.path;
     names[2 * i + 1] = e.linkTarget ?? "";
-    nums[i * 4] = e.mode;
-    nums[i * 4 + 1] = e.uid;
-    nums[i * 4 + 2] = e.gid;
+    nums[i * 5] = e.fullMode;
+    nums[i * 5 + 1] = e.uid;
+    nums[i * 5 + 2] = e.gid;
     if (e.type !== "file") continue;
-    nums[i * 4 + 3] = e.size;
-    stamps[i * 3] = e.mtimeNs;
-    stamps[i * 3 + 1] = e.ctimeNs;
-    stamps[i * 3 + 2] = e.ino;
+    nums[i * 5 + 3] = e.size;
+    nums[i * 5 + 4] = e.ino;
+    stamps[i * 2] = e.mtimeNs;
+    stamps[i * 2 + 1] = e.ctimeNs;
     if (e.mtimeNs > latestNs) latestNs = e.mtimeNs;
     if (e.ctimeNs > latestNs) latestNs = e.ctimeNs;
   }

@@ -28,8 +28,9 @@ export interface StatTuple {
   size: number;
   mtimeNs: bigint;
   ctimeNs: bigint;
-  ino: bigint;
-  mode: number;
+  ino: number;
+  /** The full st_mode. */
+  fullMode: number;
 }
 
 interface TreeEntry {
@@ -158,7 +159,7 @@ function lineOf(r: Recorded): string {
 
 /** `size mtime ctime ino mode `: the part of an entry line that must match exactly. */
 function tupleText(s: StatTuple): string {
-  return `${s.size} ${s.mtimeNs} ${s.ctimeNs} ${s.ino} ${s.mode} `;
+  return `${s.size} ${s.mtimeNs} ${s.ctimeNs} ${s.ino} ${s.fullMode} `;
 }
 
 function parseNs(text: string): bigint | undefined {

@@ -1,19 +1,26 @@
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 
-/** One entry of a build context, with the lstat fields the checksum and the stat cache need. */
+/**
+ * One entry of a build context, with the lstat fields the checksum and the stat cache need. The
+ * selection's FileEntry (src/build/copy/types.ts) has every one of them: a COPY from the context
+ * root checksums its selection's own objects.
+ */
 export interface ContextEntry {
   /** Path relative to the context root, `/`-separated, no leading `./`. */
   path: string;
   type: "file" | "dir" | "symlink" | "other";
-  /** The full st_mode (type and permission bits). */
+  /** Permission and special bits (`st_mode & 0o7777`). */
   mode: number;
+  /** The full st_mode (type bits too): what the stat cache compares. */
+  fullMode: number;
   size: number;
   uid: number;
   gid: number;
   mtimeNs: bigint;
   ctimeNs: bigint;
-  ino: bigint;
+  /** Inode number (exact: below 2^53 on every Linux file system in use). */
+  ino: number;
   /** For symlinks: the target as stored in the link. */
   linkTarget?: string;
 }
@@ -64,13 +71,14 @@ export function statEntry(root: string, relPath: string): ContextEntry {
   const entry: ContextEntry = {
     path: relPath,
     type,
-    mode: Number(st.mode),
+    mode: Number(st.mode) & 0o7777,
+    fullMode: Number(st.mode),
     size: Number(st.size),
     uid: Number(st.uid),
     gid: Number(st.gid),
     mtimeNs: st.mtimeNs,
     ctimeNs: st.ctimeNs,
-    ino: st.ino,
+    ino: Number(st.ino),
   };
   if (type === "symlink") entry.linkTarget = readlinkSync(abs);
   return entry;
