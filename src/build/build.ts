@@ -2,7 +2,7 @@
  * `build()`: the orchestrator, the one module that knows every other. Dockerfile → plan → base
  * images → resolved steps → solver vertices → image in the local store → outputs.
  */
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync, existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
@@ -125,8 +125,20 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   } finally {
     dropEarlyHashes(svc);
     svc.statCache.save();
-    rmSync(tmpDir, { recursive: true, force: true });
+    removeScratch(tmpDir);
     await svc.executor.close?.(); // the sandbox helper server exits and is reaped
+  }
+}
+
+/**
+ * The build's scratch dir is usually empty by now (a no-op rebuild wrote nothing there): rmdir
+ * first, because a recursive rmSync loads Node's rimraf module (~3 ms of a 90 ms no-op).
+ */
+function removeScratch(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
