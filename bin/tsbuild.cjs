@@ -23,8 +23,10 @@ script.runInThisContext().call(loaded.exports, loaded.exports, Module.createRequ
 
 const args = process.argv.slice(2);
 loaded.exports.main(args).then((code) => {
-  process.exitCode = code;
   if (code === 0 && args[0] === "build" && (cachedData === undefined || script.cachedDataRejected)) writeCodeCache();
+  // main() has awaited everything a command does (output is written synchronously on Linux):
+  // exiting now skips tearing down the heap, ~6 ms of a 90 ms no-op rebuild.
+  process.exit(code);
 });
 
 function writeCodeCache() {
