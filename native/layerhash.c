@@ -1,5 +1,5 @@
 /*
- * hashLayerTar(dir, sourceDateEpoch, cancel) -> Promise<[diffIdHex, size] | null>, part of
+ * hashLayerTar(dir, sourceDateEpoch, cancel, checkXattrs) -> Promise<[diffIdHex, size] | null>, part of
  * tsbuild-fsaddon.node: the sha256 and byte size of the uncompressed layer tar that
  * src/image/layer/writer.ts's layerTar would produce for `dir`, computed on a libuv thread.
  *
@@ -13,8 +13,9 @@
  * JavaScript writer gives (test: src/image/layer/native-hash.test.ts compares both on varied
  * trees): directories, regular files with one link, symlinks; names and link targets that are
  * ASCII and fit ustar (a name over 100 bytes split into prefix and name as splitUstarName does);
- * owners below 0o7777777, sizes below 0o77777777777; no xattrs (the caller promises none, as a
- * COPY writes none). Anything else (hard links, devices, fifos, sockets, whiteouts, names that
+ * owners below 0o7777777, sizes below 0o77777777777; no xattrs (a COPY writes none, and its
+ * caller says so; with `checkXattrs`, as for a RUN's layer, any entry with an xattr at all, which
+ * the writer might carry or turn into an opaque-directory entry, makes it decline). Anything else (hard links, devices, fifos, sockets, whiteouts, names that
  * need a pax header, a file whose size changed while read, any error) resolves to null and the
  * caller hashes in JavaScript, which handles (or reports) it. So does a cancelled hash:
  * `cancel` is an Int32Array on shared memory, and a non-zero first element stops the walk.
@@ -40,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "layerhash.h"
@@ -55,6 +57,7 @@ enum outcome { DONE, UNSUPPORTED };
 
 struct job {
   char *root;
+  bool check_xattrs;
   double sde; /* < 0: none */
   int32_t *cancel;
   napi_ref cancel_ref;
@@ -73,7 +76,20 @@ struct tar_hash {
   double sde;
   int32_t *cancel;
   char rel[MAX_REL + 2];
+  /* With check_xattrs: the root, a "/", then the entry's relative path (llistxattr takes a path). */
+  bool check_xattrs;
+  char *path;
+  size_t root_len;
 };
+
+/* Whether the entry at t->rel[0..rel_len) has any xattr (or they cannot be listed). */
+static bool has_xattrs(struct tar_hash *t, size_t rel_len) {
+  memcpy(t->path + t->root_len + 1, t->rel, rel_len);
+  t->path[t->root_len + 1 + rel_len] = 0;
+  ssize_t n = llistxattr(t->path, NULL, 0);
+  if (n < 0) return errno != ENOTSUP; /* a file system without xattrs has none */
+  return n > 0;
+}
 
 static void flush(struct tar_hash *t) {
   if (t->used) EVP_DigestUpdate(t->md, t->buf, t->used);
@@ -244,7 +260,7 @@ static enum outcome walk(struct tar_hash *t, int dirfd, size_t rel_len) {
     memcpy(t->rel + at, name, len + 1);
     size_t full = at + len;
     struct stat st;
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || (t->check_xattrs && has_xattrs(t, full))) {
       r = UNSUPPORTED;
       break;
     }
@@ -285,11 +301,17 @@ static enum outcome walk(struct tar_hash *t, int dirfd, size_t rel_len) {
 static void execute(napi_env env, void *data) {
   (void)env;
   struct job *job = data;
-  struct tar_hash t = {.sde = job->sde, .cancel = job->cancel};
+  struct tar_hash t = {.sde = job->sde, .cancel = job->cancel, .check_xattrs = job->check_xattrs};
   t.md = EVP_MD_CTX_new();
   t.buf = malloc(BATCH);
+  t.root_len = strlen(job->root);
+  t.path = job->check_xattrs ? malloc(t.root_len + MAX_REL + 3) : NULL;
+  if (t.path) {
+    memcpy(t.path, job->root, t.root_len);
+    t.path[t.root_len] = '/';
+  }
   int root = open(job->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (t.md && t.buf && root >= 0 && EVP_DigestInit_ex(t.md, EVP_sha256(), NULL) == 1 && walk(&t, root, 0) == DONE) {
+  if (t.md && t.buf && (t.path || !job->check_xattrs) && root >= 0 && EVP_DigestInit_ex(t.md, EVP_sha256(), NULL) == 1 && walk(&t, root, 0) == DONE) {
     put_zeros(&t, 2 * BLOCK);
     flush(&t);
     unsigned len = 0;
@@ -297,6 +319,7 @@ static void execute(napi_env env, void *data) {
     job->size = t.size;
   }
   if (root >= 0) close(root);
+  free(t.path);
   free(t.buf);
   EVP_MD_CTX_free(t.md);
 }
@@ -327,14 +350,15 @@ static void complete(napi_env env, napi_status status, void *data) {
 }
 
 napi_value hash_layer_tar(napi_env env, napi_callback_info info) {
-  size_t argc = 3, len;
-  napi_value argv[3];
+  size_t argc = 4, len;
+  napi_value argv[4];
   double sde;
+  bool check_xattrs = false;
   napi_typedarray_type type;
   size_t elements;
   void *cancel;
-  const char *usage = "hashLayerTar(dir, sourceDateEpoch, cancel): a path, a number (-1: none) and an Int32Array";
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
+  const char *usage = "hashLayerTar(dir, sourceDateEpoch, cancel, checkXattrs): a path, a number (-1: none), an Int32Array and a boolean";
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_get_value_bool(env, argv[3], &check_xattrs) != napi_ok ||
       napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != napi_ok || napi_get_value_double(env, argv[1], &sde) != napi_ok ||
       napi_get_typedarray_info(env, argv[2], &type, &elements, &cancel, NULL, NULL) != napi_ok || type != napi_int32_array || elements < 1) {
     napi_throw_type_error(env, NULL, usage);
@@ -350,6 +374,7 @@ napi_value hash_layer_tar(napi_env env, napi_callback_info info) {
   }
   napi_get_value_string_utf8(env, argv[0], root, len + 1, &len);
   job->root = root;
+  job->check_xattrs = check_xattrs;
   job->sde = sde;
   job->cancel = cancel;
   napi_value promise, name;

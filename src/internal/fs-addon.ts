@@ -18,11 +18,11 @@ export interface FsAddon {
   /** Sets FS_TOPDIR_FL (`chattr +T`) on a directory; false where the file system refuses it. */
   markTopDir(path: string): boolean;
   /**
-   * A COPY layer's uncompressed diffID (hex) and tar size, on a libuv thread (native/layerhash.c);
-   * null where only the JavaScript writer applies, or once `cancel[0]` is set non-zero.
-   * `sourceDateEpoch`: -1 for none.
+   * A layer's uncompressed diffID (hex) and tar size, on a libuv thread (native/layerhash.c);
+   * null where only the JavaScript writer applies (with `checkXattrs`: also any entry with an
+   * xattr), or once `cancel[0]` is set non-zero. `sourceDateEpoch`: -1 for none.
    */
-  hashLayerTar(dir: string, sourceDateEpoch: number, cancel: Int32Array): Promise<[diffIdHex: string, size: number] | null>;
+  hashLayerTar(dir: string, sourceDateEpoch: number, cancel: Int32Array, checkXattrs: boolean): Promise<[diffIdHex: string, size: number] | null>;
 }
 
 /** Doubles per entry in `nums`: st_mode, uid, gid, size, dev, ino, nlink, rdev, mtime s, mtime ns. */

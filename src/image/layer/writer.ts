@@ -38,8 +38,8 @@ export interface HashPacing {
   pace?: () => Promise<void> | undefined;
   /**
    * The caller knows no entry carries an xattr a layer keeps (security.capability, overlay
-   * opaque markers): a COPY writes none. The fsutil walk that would find none is skipped,
-   * and the native hasher (native-hash.ts) is tried first.
+   * opaque markers): a COPY writes none. The fsutil walk that would find none is skipped, and
+   * the native hasher (native-hash.ts, tried first for every layer) need not look for any.
    */
   withoutXattrs?: boolean;
   /** Stops the native hasher's walk; `pace` then decides whether the JavaScript one runs. */
@@ -85,10 +85,8 @@ export async function writeLayer(dir: string, opts: WriteLayerOptions): Promise<
  * writeLayer would write (and layerTar produces again, byte for byte, while `dir` is unchanged).
  */
 export async function hashLayer(dir: string, opts: Omit<WriteLayerOptions, "store" | "compression" | "gzipLevel"> & HashPacing): Promise<{ diffId: Digest; size: number }> {
-  if (opts.withoutXattrs) {
-    const native = await nativeLayerHash(dir, opts);
-    if (native) return native;
-  }
+  const native = await nativeLayerHash(dir, opts);
+  if (native) return native;
   const hash = createHash("sha256");
   let size = 0;
   for await (const chunk of await layerTar(dir, opts)) {
