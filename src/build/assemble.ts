@@ -82,7 +82,8 @@ async function packSnapshot(svc: BuildServices, snapshot: string, opts: Assemble
   if (opts.compression === "none") {
     // The local store never reads its layers: record how to write the blob and hash it only.
     const sde = opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {};
-    const { diffId, size } = (await takeEarlyHash(svc, snapshot, opts.sourceDateEpoch)) ?? (await hashLayer(dir, { fsutil: fsutil(), ...sde }));
+    // The fsutil process is started only if the JavaScript writer has to read xattrs.
+    const { diffId, size } = (await takeEarlyHash(svc, snapshot, opts.sourceDateEpoch)) ?? (await hashLayer(dir, { fsutil, ...sde }));
     svc.store.putLazy({ digest: diffId, size }, { kind: "layer-tar", dir: relative(svc.store.dir, dir), snapshot, ...sde });
     const packed: PackedLayer = { descriptor: { mediaType: layerMediaType("none", opts.mediaTypes), digest: diffId, size }, diffId };
     writeFileAtomic(memo, JSON.stringify(packed));

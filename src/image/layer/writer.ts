@@ -26,8 +26,11 @@ export interface WriteLayerOptions {
   /** Clamp every mtime to at most this many seconds since the epoch. */
   sourceDateEpoch?: number;
   mediaTypes?: "oci" | "docker";
-  /** A running fsutil to ask for xattrs; by default one is started (and stopped) per layer. */
-  fsutil?: FsUtil;
+  /**
+   * A running fsutil to ask for xattrs, or how to get one (asked only when xattrs are read: not
+   * for a layer the native hasher takes); by default one is started (and stopped) per layer.
+   */
+  fsutil?: FsUtil | (() => FsUtil);
 }
 
 export interface HashPacing {
@@ -101,7 +104,7 @@ export async function hashLayer(dir: string, opts: Omit<WriteLayerOptions, "stor
 /** The uncompressed layer tar of `dir` in chunks of at least 1 MiB. */
 export async function layerTar(dir: string, opts: Pick<WriteLayerOptions, "sourceDateEpoch" | "fsutil"> & HashPacing): Promise<AsyncGenerator<Buffer>> {
   await opts.pace?.();
-  const xattrs = opts.withoutXattrs ? Promise.resolve(new Map<string, Map<string, Buffer>>()) : readXattrs(dir, opts.fsutil);
+  const xattrs = opts.withoutXattrs ? Promise.resolve(new Map<string, Map<string, Buffer>>()) : readXattrs(dir, typeof opts.fsutil === "function" ? opts.fsutil() : opts.fsutil);
   xattrs.catch(() => {}); // awaited below
   // The walk runs while fsutil reads the xattrs; the worker starts reading the files meanwhile.
   const entries: WalkEntry[] = [];
