@@ -112,7 +112,7 @@ async function packSnapshot(svc: BuildServices, snapshot: string, opts: Assemble
  */
 class EarlyHash {
   private urgent = false;
-  private cancelled = false;
+  /** Aborted by cancel(): stops the native hasher, and the JavaScript one at its next pause. */
   private readonly abort = new AbortController();
   readonly result: Promise<{ diffId: Digest; size: number }>;
 
@@ -133,12 +133,11 @@ class EarlyHash {
   }
 
   cancel(): void {
-    this.cancelled = true;
     this.abort.abort();
   }
 
   private pause(): Promise<void> | undefined {
-    if (this.cancelled) return Promise.reject(new Error("layer hash no longer needed"));
+    if (this.abort.signal.aborted) return Promise.reject(new Error("layer hash no longer needed"));
     if (this.urgent) return undefined;
     // A referenced immediate: an unreferenced one waits for the next I/O event of the loop.
     return new Promise((resolve) => setImmediate(resolve));

@@ -171,7 +171,6 @@ export function entryDigest(e: ChecksumEntry, contentDigest: string): string {
   return blake3Hex(`${e.type}\0${perm}\0${e.uid}\0${e.gid}\0${e.type === "file" ? e.size : 0}\0${e.linkTarget ?? ""}\0${contentDigest}`);
 }
 
-
 // One buffer for every read: the hashing is synchronous, so it is never shared by two reads.
 let readBuffer: Buffer | undefined;
 

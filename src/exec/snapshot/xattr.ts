@@ -22,7 +22,6 @@ export async function findOpaqueDirs(root: string): Promise<Set<string>> {
   );
 }
 
-
 function onPath(tool: string): boolean {
   return (process.env.PATH ?? "").split(":").some((d) => d && existsSync(join(d, tool)));
 }
