@@ -12,7 +12,7 @@ export interface Variant {
   name: string;
   kind: "cold" | "warm";
   noCache?: boolean;
-  /** tsbuild's `--parallelism` for this variant (default: the CPU count, as the issue asks). */
+  /** tsbuild's `--parallelism` for this variant (default: the CPU count, and more while CPUs sit idle). */
   parallelism?: number;
   /** Export an OCI tar (layer-export). */
   export?: boolean;

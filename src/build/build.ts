@@ -3,7 +3,6 @@
  * images → resolved steps → solver vertices → image in the local store → outputs.
  */
 import { mkdirSync, mkdtempSync, rmdirSync, rmSync, existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { openCacheIndex } from "../cache/cache-index.js";
@@ -115,7 +114,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const { vertices, lastOf } = buildGraph(steps, bases, svc, df.stages.length === 1);
     const target = plan.target.index;
     const results = await solve(vertices, [lastOf.get(target)!], {
-      parallelism: options.parallelism ?? availableParallelism(),
+      ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (s) => progress.forward(s),
     });

@@ -44,7 +44,10 @@ export interface BuildOptions {
   load?: boolean;
   /** Registries reached over plain http besides localhost. */
   insecureRegistries?: string[];
-  /** Maximum steps executing at once; default the CPU count. */
+  /**
+   * Maximum steps executing at once. Default: the CPU count, and more while CPUs sit idle (steps
+   * that sleep or wait on the network); a number given here is a hard limit.
+   */
   parallelism?: number;
   /** The tsbuild root (cache, snapshots, images); default TSBUILD_ROOT or ~/.local/share/tsbuild. */
   root?: string;

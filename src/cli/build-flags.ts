@@ -74,7 +74,7 @@ Options:
       --cache-from SPEC       remote cache import (accepted; not supported yet, warns)
       --cache-to SPEC         remote cache export (accepted; not supported yet, warns)
       --root DIR              tsbuild root (default: $TSBUILD_ROOT, else ~/.local/share/tsbuild)
-      --parallelism N         steps executing at once (default: CPU count)
+      --parallelism N         steps executing at once (default: CPU count, more while CPUs idle)
   -m, --memory BYTES          memory limit for each RUN (e.g. 512m, 2g)
       --cpus N                CPU limit for each RUN (e.g. 1.5)
       --explain-cache         after the build, list every step as cached or why it missed

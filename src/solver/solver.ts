@@ -1,8 +1,9 @@
 import { availableParallelism } from "node:os";
-import pLimit from "p-limit";
 import { CancelledError, TsbuildError } from "../errors/index.js";
 import { emptyStatus, type SolveStatus, type VertexUpdate } from "../progress/types.js";
 import type { SolveOptions, Vertex, VertexContext } from "./types.js";
+import { idleCpusFrom } from "./idle-cpus.js";
+import { fixedLimiter, idleAwareLimiter, type StepLimiter } from "./step-limiter.js";
 
 /** A vertex failed; carries the vertex so callers can point at its Dockerfile location. */
 export class SolveError extends TsbuildError {
@@ -18,7 +19,7 @@ export class SolveError extends TsbuildError {
 
 /**
  * Runs the vertices the targets need, inputs first, independent ones in parallel (up to
- * `parallelism` executing at once). Equal ids run once. The first failure aborts the rest and is
+ * `parallelism` executing at once; by default the CPU count, and more while CPUs sit idle). Equal ids run once. The first failure aborts the rest and is
  * what this rejects with (as a SolveError); a cancelled solve rejects with CancelledError.
  * Resolves to every needed vertex's result, by id.
  */
@@ -32,7 +33,7 @@ export async function solve<R>(vertices: Vertex<R>[], targets: string[], opts: S
   if (opts.signal?.aborted) onOuterAbort();
   opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
 
-  const limit = pLimit(Math.max(1, opts.parallelism ?? availableParallelism()));
+  const limiter = stepLimiter(opts);
   const emit = opts.onProgress ?? (() => {});
   const running = new Map<string, Promise<R>>();
   let firstError: unknown;
@@ -96,7 +97,7 @@ export async function solve<R>(vertices: Vertex<R>[], targets: string[], opts: S
           }
           missReason = found.reason;
         }
-        return await limit(async () => {
+        return await limiter.run(async () => {
           if (abort.signal.aborted) throw new CancelledError();
           started = now();
           vertexUpdate(v, { started, ...(missReason ? { cacheMiss: missReason } : {}) });
@@ -123,8 +124,14 @@ export async function solve<R>(vertices: Vertex<R>[], targets: string[], opts: S
     for (const id of needed) results.set(id, await running.get(id)!);
     return results;
   } finally {
+    limiter.close();
     opts.signal?.removeEventListener("abort", onOuterAbort);
   }
+}
+
+function stepLimiter(opts: SolveOptions): StepLimiter {
+  if (opts.parallelism !== undefined) return fixedLimiter(opts.parallelism);
+  return idleAwareLimiter({ base: availableParallelism(), idleCpus: opts.idleCpus ?? idleCpusFrom() });
 }
 
 /** The targets and everything they depend on; rejects unknown inputs and cycles. */

@@ -36,8 +36,13 @@ export interface Vertex<R> {
 }
 
 export interface SolveOptions {
-  /** Maximum vertices executing at once; cache lookups are not limited. Default: CPU count. */
+  /**
+   * Maximum vertices executing at once; cache lookups are not limited. Default: the CPU count,
+   * and one more for each CPU that sits idle while vertices wait (up to 4 × the CPU count).
+   */
   parallelism?: number;
+  /** How idle CPUs are measured for the default parallelism (default: /proc/stat). */
+  idleCpus?: import("./idle-cpus.js").IdleCpus;
   signal?: AbortSignal;
   onProgress?: import("../progress/types.js").ProgressListener;
 }
