@@ -56,7 +56,7 @@ export class TsbuildBuilder implements Builder {
   async setup(work: string): Promise<void> {
     await sh([process.execPath, join(REPO, "scripts", "bundle-cli.mjs")]);
     this.entry = join(REPO, "bin", "tsbuild.cjs");
-    this.mode = "the real CLI (`node bin/tsbuild.cjs build …`, bundled by scripts/bundle-cli.mjs)";
+    this.mode = "the real CLI (`bin/tsbuild.cjs build …` run as a program, as `tsbuild` on the PATH is; bundled by scripts/bundle-cli.mjs)";
     this.template = join(work, "tsbuild-template");
     this.root = join(work, "tsbuild-root");
     rmSync(this.template, { recursive: true, force: true });
@@ -96,14 +96,19 @@ export class TsbuildBuilder implements Builder {
     await sh(["cp", "-a", this.template, this.root]); // device nodes and xattrs too (unpacked bases)
   }
 
-  /** With `cpuProfDir`: under `node --cpu-prof`, `--progress plain`, child CPU sampled (the profiling run). */
+  /**
+   * Runs the bin as a program (its launcher moves NODE_EXTRA_CA_CERTS aside before Node starts).
+   * With `cpuProfDir`: under `node --cpu-prof`, with the environment the launcher would give,
+   * `--progress plain`, child CPU sampled (the profiling run).
+   */
   build(req: BuildRequest, opts: { cpuProfDir?: string } = {}): Promise<RunResult> {
-    const node = opts.cpuProfDir ? ["node", "--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : ["node"];
     const args = ["build", "--progress", opts.cpuProfDir ? "plain" : "quiet", "-f", req.dockerfile, "-t", req.tag];
     if (req.noCache) args.push("--no-cache");
     if (req.parallelism) args.push("--parallelism", String(req.parallelism));
     if (req.ociDest) args.push("-o", `type=oci,dest=${req.ociDest}`);
-    return timed([...node, this.entry, ...args, req.context], { env: this.env(this.root), sampleChildren: opts.cpuProfDir !== undefined });
+    if (!opts.cpuProfDir) return timed([this.entry, ...args, req.context], { env: this.env(this.root) });
+    const node = ["node", "--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir, this.entry];
+    return timed([...node, ...args, req.context], { env: launcherEnv(this.env(this.root)), sampleChildren: true });
   }
 
   async teardown(): Promise<void> {}
@@ -213,6 +218,12 @@ export class BuildkitBuilder implements Builder {
     await this.stopDaemon();
     emptyTrash(DATA_TRASH);
   }
+}
+
+/** The environment bin/tsbuild.cjs's launcher gives Node: NODE_EXTRA_CA_CERTS moved aside. */
+export function launcherEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: extra, ...rest } = env;
+  return extra ? { ...rest, TSBUILD_EXTRA_CA_CERTS: extra } : rest;
 }
 
 function alive(pid: number): boolean {

@@ -5,6 +5,7 @@
  */
 import { Readable } from "node:stream";
 import { CancelledError } from "../errors/index.js";
+import { httpsFetch } from "../internal/https-fetch.js";
 import { resolveCredentials, type Credentials } from "./credentials.js";
 import { RegistryError, errorFromResponse } from "./errors.js";
 import { apiHost, isLoopbackRegistry } from "./reference.js";
@@ -99,7 +100,7 @@ export class RegistryClient {
 
   constructor(opts: RegistryClientOptions = {}) {
     this.opts = opts;
-    this.fetchImpl = opts.fetch ?? globalThis.fetch;
+    this.fetchImpl = opts.fetch ?? httpsFetch();
   }
 
   get signal(): AbortSignal | undefined {
