@@ -8,7 +8,7 @@ cd "$repo"
 work="$repo/examples/hello/.tsbuild-example"
 export TSBUILD_ROOT="$work/root"
 node --import tsx fixtures/make-base-images.ts "$work/fixtures" --root "$TSBUILD_ROOT"
-node bin/tsbuild.cjs build -t hello examples/hello \
+bin/tsbuild.cjs build -t hello examples/hello \
   --output "type=oci,dest=$work/hello.oci.tar" \
   --iidfile "$work/hello.iid" "$@"
 echo "image ID $(cat "$work/hello.iid"); OCI archive: $work/hello.oci.tar" >&2
