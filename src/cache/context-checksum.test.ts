@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, readFileSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { checksumContext, hashFile, type ChecksumOptions } from "./context-checksum.js";
 import { blake3Hex } from "./hash.js";
 import { RACY_WINDOW_NS, openStatCache } from "./stat-cache.js";
@@ -78,6 +78,19 @@ test("equal trees in different places have equal checksums; content, mode, owner
   symlinkSync("x", join(a, "l"));
   symlinkSync("y", join(b, "l"));
   assert.notEqual(sum(a).checksum, sum(b).checksum);
+});
+
+test("the context may be named with a trailing slash or relative to the working directory", (t) => {
+  const ctx = makeContext({ "app/main.go": "package main\n", "README": "hi" });
+  t.after(() => rmSync(ctx, { recursive: true, force: true }));
+  const entries = walkContext(ctx).map((e) => ({ ...e, uid: 0, gid: 0 }));
+  const base = checksumContext(ctx, entries).checksum;
+  assert.equal(checksumContext(`${ctx}/`, entries).checksum, base);
+  assert.equal(checksumContext(relative(process.cwd(), ctx), entries).checksum, base);
+  writeFileSync(join(ctx, "app/main.go"), "package other\n"); // read again through each name
+  const changed = checksumContext(`${ctx}/`, entries).checksum;
+  assert.notEqual(changed, base);
+  assert.equal(checksumContext(relative(process.cwd(), ctx), entries).checksum, changed);
 });
 
 test("per-path digests say which path changed", (t) => {

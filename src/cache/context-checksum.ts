@@ -1,5 +1,5 @@
 import { closeSync, constants as fsConstants, openSync, readSync } from "node:fs";
-import { join } from "node:path";
+import { resolve } from "node:path";
 import { blake3Hex, createBlake3 } from "./hash.js";
 import { RACY_WINDOW_NS, type StatCache } from "./stat-cache.js";
 import { fsAddon } from "../internal/fs-addon.js";
@@ -92,11 +92,14 @@ function digestEntries(root: string, sorted: ChecksumEntry[], startedAt: bigint,
     if (digest === undefined) toRead.push(i);
     else contents[i] = digest;
   }
-  readAhead(root, sorted, toRead);
+  // Entry paths are clean and relative (the walk made them): a prefix instead of a path.join per
+  // file (its normalising was 3.4 ms of a 73 ms touch-only rebuild of 1,000 files).
+  const prefix = toRead.length > 0 ? hostPrefix(root) : "";
+  readAhead(prefix, sorted, toRead);
   for (const i of toRead) {
     const e = sorted[i]!;
     options.onRead?.(e.path);
-    const digest = hashFile(join(root, e.path), e.size);
+    const digest = hashFile(prefix + e.path, e.size);
     options.statCache?.record(e.path, e, digest, startedAt);
     contents[i] = digest;
   }
@@ -112,6 +115,12 @@ function digestEntries(root: string, sorted: ChecksumEntry[], startedAt: bigint,
   return { checksum: createBlake3().update(parts.join("")).digestHex(), paths };
 }
 
+/** `root` normalised, with one trailing slash: entry paths appended to it are host paths. */
+function hostPrefix(root: string): string {
+  const r = resolve(root);
+  return r.endsWith("/") ? r : `${r}/`;
+}
+
 /** Below this many files to read, the reads are not worth a thread. */
 const READ_AHEAD_MIN_FILES = 8;
 
@@ -120,11 +129,11 @@ const READ_AHEAD_MIN_FILES = 8;
  * below then find them in the page cache instead of waiting for the disk one small file at a
  * time (a cold page cache: 1.95 s → 0.48 s for 25,000 files / 250 MB here).
  */
-function readAhead(root: string, sorted: ChecksumEntry[], toRead: readonly number[]): void {
+function readAhead(prefix: string, sorted: ChecksumEntry[], toRead: readonly number[]): void {
   const addon = fsAddon();
   if (!addon || toRead.length < READ_AHEAD_MIN_FILES) return;
   const paths: string[] = [];
-  for (const i of toRead) if (sorted[i]!.size > 0) paths.push(join(root, sorted[i]!.path));
+  for (const i of toRead) if (sorted[i]!.size > 0) paths.push(prefix + sorted[i]!.path);
   if (paths.length >= READ_AHEAD_MIN_FILES) addon.prefetch(paths.join("\0"));
 }
 
