@@ -22,8 +22,8 @@ export function httpsFetch(): typeof fetch {
   return chosen;
 }
 
-/** The choice itself, for an environment (exported for tests). */
-export function fetchFor(env: NodeJS.ProcessEnv): typeof fetch {
+/** Node's fetch unless the launcher moved the variable (and nobody set it again since). */
+function fetchFor(env: NodeJS.ProcessEnv): typeof fetch {
   const file = env[MOVED_EXTRA_CA_VAR];
   if (!file || env.NODE_EXTRA_CA_CERTS) return globalThis.fetch;
   let loaded: { undici: typeof import("undici"); agent: import("undici").Agent } | undefined;
