@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { MOVED_EXTRA_CA_VAR } from "../../src/internal/https-fetch.js";
 import { procCpuS, sh, timed, type RunResult } from "./measure.js";
 import { emptyTrash, moveAside } from "./trash.js";
 
@@ -223,7 +224,7 @@ export class BuildkitBuilder implements Builder {
 /** The environment bin/tsbuild.cjs's launcher gives Node: NODE_EXTRA_CA_CERTS moved aside. */
 export function launcherEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { NODE_EXTRA_CA_CERTS: extra, ...rest } = env;
-  return extra ? { ...rest, TSBUILD_EXTRA_CA_CERTS: extra } : rest;
+  return extra ? { ...rest, [MOVED_EXTRA_CA_VAR]: extra } : rest;
 }
 
 function alive(pid: number): boolean {

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
-/** The variable the launcher moves NODE_EXTRA_CA_CERTS to. */
+/** The variable the launcher (bin/tsbuild.cjs) moves NODE_EXTRA_CA_CERTS to. */
 export const MOVED_EXTRA_CA_VAR = "TSBUILD_EXTRA_CA_CERTS";
 
 let chosen: typeof fetch | undefined;
@@ -38,6 +38,15 @@ function fetchFor(env: NodeJS.ProcessEnv): typeof fetch {
     const { undici, agent } = loaded;
     return undici.fetch(input as Parameters<typeof undici.fetch>[0], { ...(init as object), dispatcher: agent });
   }) as unknown as typeof fetch;
+}
+
+/**
+ * Why a fetch threw: fetch itself says only "fetch failed", the reason (refused, certificate,
+ * DNS) is its cause.
+ */
+export function fetchFailure(err: unknown): string {
+  const e = err as Error & { cause?: Error };
+  return e.cause?.message ?? e.message;
 }
 
 /** The file's certificates; a file that cannot be read is ignored with a warning, as Node does. */

@@ -5,7 +5,7 @@
  */
 import { Readable } from "node:stream";
 import { CancelledError } from "../errors/index.js";
-import { httpsFetch } from "../internal/https-fetch.js";
+import { fetchFailure, httpsFetch } from "../internal/https-fetch.js";
 import { resolveCredentials, type Credentials } from "./credentials.js";
 import { RegistryError, errorFromResponse } from "./errors.js";
 import { apiHost, isLoopbackRegistry } from "./reference.js";
@@ -240,10 +240,9 @@ export class RegistryClient {
         if (signal?.aborted || (err as Error).name === "AbortError") throw new CancelledError(undefined, { cause: err });
         if (err instanceof RegistryError) throw err;
         if (attempt >= maxAttempts) {
-          const cause = (err as Error & { cause?: Error }).cause;
           throw new RegistryError(
             "registry/unreachable",
-            `cannot reach ${url.host} (${req.method} ${url.pathname}): ${cause?.message ?? (err as Error).message}`,
+            `cannot reach ${url.host} (${req.method} ${url.pathname}): ${fetchFailure(err)}`,
             { cause: err },
           );
         }

@@ -19,8 +19,9 @@ export class SolveError extends TsbuildError {
 
 /**
  * Runs the vertices the targets need, inputs first, independent ones in parallel (up to
- * `parallelism` executing at once; by default the CPU count, and more while CPUs sit idle). Equal ids run once. The first failure aborts the rest and is
- * what this rejects with (as a SolveError); a cancelled solve rejects with CancelledError.
+ * `parallelism` executing at once; by default the CPU count, and more while CPUs sit idle).
+ * Equal ids run once. The first failure aborts the rest and is what this rejects with (as a
+ * SolveError); a cancelled solve rejects with CancelledError.
  * Resolves to every needed vertex's result, by id.
  */
 export async function solve<R>(vertices: Vertex<R>[], targets: string[], opts: SolveOptions = {}): Promise<Map<string, R>> {
@@ -131,7 +132,7 @@ export async function solve<R>(vertices: Vertex<R>[], targets: string[], opts: S
 
 function stepLimiter(opts: SolveOptions): StepLimiter {
   if (opts.parallelism !== undefined) return fixedLimiter(opts.parallelism);
-  return idleAwareLimiter({ base: availableParallelism(), idleCpus: opts.idleCpus ?? idleCpusFrom() });
+  return idleAwareLimiter({ base: availableParallelism(), idleCpus: idleCpusFrom() });
 }
 
 /** The targets and everything they depend on; rejects unknown inputs and cycles. */

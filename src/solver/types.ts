@@ -41,8 +41,6 @@ export interface SolveOptions {
    * and one more for each CPU that sits idle while vertices wait (up to 4 × the CPU count).
    */
   parallelism?: number;
-  /** How idle CPUs are measured for the default parallelism (default: /proc/stat). */
-  idleCpus?: import("./idle-cpus.js").IdleCpus;
   signal?: AbortSignal;
   onProgress?: import("../progress/types.js").ProgressListener;
 }

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { chmod, mkdir, rm, utimes, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { httpsFetch } from "../../internal/https-fetch.js";
+import { fetchFailure, httpsFetch } from "../../internal/https-fetch.js";
 import { CopyError } from "./errors.js";
 
 export interface FetchedUrl {
@@ -29,9 +29,7 @@ export async function fetchUrlSource(
   try {
     res = await httpsFetch()(url, { redirect: "follow", ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (err) {
-    // fetch says only "fetch failed"; the reason (refused, certificate, DNS) is its cause
-    const cause = (err as Error & { cause?: Error }).cause;
-    throw new CopyError("copy/fetch-failed", `failed to fetch ${url}: ${cause?.message ?? (err as Error).message}`, { cause: err });
+    throw new CopyError("copy/fetch-failed", `failed to fetch ${url}: ${fetchFailure(err)}`, { cause: err });
   }
   if (!res.ok) throw new CopyError("copy/fetch-failed", `failed to fetch ${url}: ${res.status} ${res.statusText}`);
   const body = Buffer.from(await res.arrayBuffer());
