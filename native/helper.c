@@ -337,14 +337,50 @@ static void cgroup_setup(void) {
   else cgroup_setup_v1();
 }
 
-static void cgroup_enter(pid_t pid) {
-  char path[sizeof cgroup_dirs[0] + 16], val[32];
-  snprintf(val, sizeof val, "%d", (int)pid);
+/*
+ * cgroup.procs of each limit's cgroup, opened by the outer and inherited by init. Only the
+ * command joins (writing "0" moves the writer): init stays outside, so the limit's OOM killer
+ * can never pick the sandbox's PID 1 (it did once: after killing the command, the victim's
+ * pages were still charged, and init at 333 pages outweighed tr at 332), and init's setup
+ * does not count against the RUN's memory.
+ */
+static int cgroup_procs_fds[2] = { -1, -1 };
+
+static void cgroup_open_procs(void) {
+  char path[sizeof cgroup_dirs[0] + 16];
   for (int i = 0; i < 2; i++) {
     if (!cgroup_dirs[i][0]) continue;
     snprintf(path, sizeof path, "%.*s/cgroup.procs", (int)(sizeof path - 16), cgroup_dirs[i]);
-    if (write_file(path, val) != 0) warnf("resource limits ignored: %s: %s", path, strerror(errno));
+    cgroup_procs_fds[i] = open(path, O_WRONLY | O_CLOEXEC);
+    if (cgroup_procs_fds[i] < 0) warnf("resource limits ignored: %s: %s", path, strerror(errno));
   }
+}
+
+/* In the command's process, before exec: join the limits' cgroups. */
+static void cgroup_join_self(void) {
+  for (int i = 0; i < 2; i++) {
+    if (cgroup_procs_fds[i] < 0) continue;
+    if (write(cgroup_procs_fds[i], "0", 1) != 1) warnf("resource limits ignored: joining %s: %s", cgroup_dirs[i], strerror(errno));
+    close(cgroup_procs_fds[i]);
+  }
+}
+
+/* How many processes the memory limit's OOM killer killed (v2 memory.events, v1 memory.oom_control). */
+static long cgroup_oom_kills(void) {
+  if (!cgroup_dirs[0][0] || req.memory <= 0) return 0;
+  char path[sizeof cgroup_dirs[0] + 32];
+  snprintf(path, sizeof path, "%s/memory.events", cgroup_dirs[0]);
+  char *text = read_file(path);
+  if (!text) {
+    snprintf(path, sizeof path, "%s/memory.oom_control", cgroup_dirs[0]);
+    text = read_file(path);
+  }
+  if (!text) return 0;
+  long kills = 0;
+  for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    if (strncmp(line, "oom_kill ", 9) == 0) kills = atol(line + 9);
+  free(text);
+  return kills;
 }
 
 static void cgroup_remove(void) {
@@ -813,6 +849,7 @@ static void mkdir_p(const char *path) {
 }
 
 static __attribute__((noreturn)) void run_command(const struct user *u) {
+  cgroup_join_self();
   if (chdir(req.cwd) != 0) SETUP("chdir to working directory %s", req.cwd);
   drop_capabilities();
   if (!rootless && setgroups((size_t)u->ngroups, u->groups) != 0) SETUP("setgroups");
@@ -946,6 +983,8 @@ static __attribute__((noreturn)) void init_main(const char *mountdir, int go_fd,
     run_command(&u);
   }
   close(execpipe[1]);
+  for (int i = 0; i < 2; i++)
+    if (cgroup_procs_fds[i] >= 0) close(cgroup_procs_fds[i]);
   ssize_t r;
   while ((r = read(execpipe[0], &c, 1)) < 0 && errno == EINTR) {}
   int start_failed = r == 1; /* the command already reported why */
@@ -976,7 +1015,10 @@ static int outer_main(void) {
     fail("exec/helper-protocol", 0, "unknown network mode %s", req.network);
 
   rootless = geteuid() != 0;
-  if (!rootless) cgroup_setup();
+  if (!rootless) {
+    cgroup_setup();
+    cgroup_open_procs();
+  }
   else if (req.memory > 0 || req.cpus > 0) warnf("resource limits ignored: cgroups need root");
   /* On /dev/shm (tmpfs) when there is one: a mkdir and rmdir on a journaled /tmp cost up to
    * 0.5 ms each per RUN while other builds write to that disk. */
@@ -1000,7 +1042,8 @@ static int outer_main(void) {
   }
   close(go[0]);
   close(ready[1]);
-  cgroup_enter(init);
+  for (int i = 0; i < 2; i++)
+    if (cgroup_procs_fds[i] >= 0) close(cgroup_procs_fds[i]);
   char c = 'g';
   if (write(go[1], &c, 1) != 1) SETUP("releasing init");
   close(go[1]);
@@ -1011,7 +1054,13 @@ static int outer_main(void) {
   while (waitpid(init, &status, 0) < 0)
     if (errno != EINTR) SETUP("waitpid");
   rmdir(mountdir);
+  long oom_kills = cgroup_oom_kills();
   cgroup_remove();
+  if (oom_kills > 0) {
+    char extra[64];
+    snprintf(extra, sizeof extra, "\"kills\":%ld", oom_kills);
+    emit("oom", NULL, NULL, extra);
+  }
   if (WIFEXITED(status) && (WEXITSTATUS(status) == EXIT_REPORTED || WEXITSTATUS(status) == EXIT_REPORTED_ERROR))
     return WEXITSTATUS(status);
   char msg[128];

@@ -85,7 +85,8 @@ function exitResult(events: HelperEvent[], code: number | null, sig: string | nu
   if (error?.kind === "error") throw new HelperError(error.code, error.message, { errno: error.errno ?? 0 });
   const exit = events.find((e) => e.kind === "exit");
   if (exit?.kind === "exit") {
-    return exit.signal !== undefined ? { exitCode: null, signal: exit.signal } : { exitCode: exit.exitCode ?? 0, signal: null };
+    const oom = events.some((e) => e.kind === "oom") ? { oomKilled: true as const } : {};
+    return exit.signal !== undefined ? { exitCode: null, signal: exit.signal, ...oom } : { exitCode: exit.exitCode ?? 0, signal: null, ...oom };
   }
   const how = sig ? `was killed by ${sig}` : `exited with status ${code}`;
   throw new HelperError("exec/helper-setup", `the sandbox helper ${how} without reporting a result`);

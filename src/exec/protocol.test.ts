@@ -48,4 +48,6 @@ test("events parse by kind; unknown lines are ignored", () => {
   assert.deepEqual(parseEvent('{"kind":"error","code":"exec/x","message":"m","errno":2}'), { kind: "error", code: "exec/x", message: "m", errno: 2 });
   assert.equal(parseEvent("not json"), undefined);
   assert.equal(parseEvent('{"kind":"exit"}'), undefined);
+  assert.deepEqual(parseEvent('{"kind":"oom","kills":2}'), { kind: "oom", kills: 2 });
+  assert.equal(parseEvent('{"kind":"oom"}'), undefined);
 });

@@ -35,6 +35,7 @@ export type HelperEvent =
   | { kind: "started" }
   | { kind: "warning"; message: string }
   | { kind: "exit"; exitCode?: number; signal?: string }
+  | { kind: "oom"; kills: number }
   | { kind: "error"; code: string; message: string; errno?: number };
 
 /** Serialises a request; throws TypeError on values the frame cannot carry (NUL bytes). */
@@ -95,6 +96,8 @@ export function parseEvent(line: string): HelperEvent | undefined {
       if (typeof o.exitCode === "number") return { kind: "exit", exitCode: o.exitCode };
       if (typeof o.signal === "string") return { kind: "exit", signal: o.signal };
       return undefined;
+    case "oom":
+      return typeof o.kills === "number" ? { kind: "oom", kills: o.kills } : undefined;
     case "error":
       if (typeof o.code !== "string" || typeof o.message !== "string") return undefined;
       return { kind: "error", code: o.code, message: o.message, ...(typeof o.errno === "number" ? { errno: o.errno } : {}) };

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { memoryControllerMissing } from "../../test/support/cgroups.js";
 import { createBusyboxRootfs } from "../../test/support/rootfs.js";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -97,6 +98,16 @@ await createHelperExecutor().run(
     const r = await runSh(ex, "v=$(head -c 67108864 /dev/zero | tr '\\0' x); echo ${#v}", { req: { resources: { memoryBytes: 16 << 20 } } });
     if (warnings.length > 0) return t.skip(`limits not applied: ${warnings.join("; ")}`);
     assert.equal(r.signal, "SIGKILL", `expected an OOM kill, got ${JSON.stringify(r)}`);
+    assert.equal(r.oomKilled, true, "the helper says the memory limit killed it");
+  });
+
+  test("a RUN within --memory is not reported as out of memory", async (t) => {
+    const reason = memoryControllerMissing();
+    if (reason) return t.skip(reason);
+    const r = await runSh(createHelperExecutor(), "v=$(head -c 1048576 /dev/zero | tr '\\0' x); echo ${#v}", { req: { resources: { memoryBytes: 64 << 20 } } });
+    assert.equal(r.stdout, "1048576\n");
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.oomKilled, undefined);
   });
 
   test("a resource limit that cannot be applied warns and the RUN still runs", async () => {
@@ -108,17 +119,3 @@ await createHelperExecutor().run(
     for (const w of warnings) assert.match(w, /ignored/);
   });
 });
-
-/** Why this host cannot limit memory for a child cgroup (v2 with the memory controller, or v1's memory hierarchy). */
-function memoryControllerMissing(): string | undefined {
-  try {
-    if (statfsSync("/sys/fs/cgroup").type !== 0x63677270) {
-      return existsSync("/sys/fs/cgroup/memory/memory.limit_in_bytes") ? undefined : "no cgroup v1 memory hierarchy at /sys/fs/cgroup/memory";
-    }
-    const self = /^0::(.*)$/m.exec(readFileSync("/proc/self/cgroup", "utf8"))?.[1] ?? "/";
-    const controllers = readFileSync(join("/sys/fs/cgroup", self, "cgroup.controllers"), "utf8");
-    return /\bmemory\b/.test(controllers) ? undefined : "the memory controller is not available to this cgroup";
-  } catch {
-    return "/sys/fs/cgroup is missing";
-  }
-}

@@ -57,6 +57,8 @@ export interface RunIo {
 export interface ExitResult {
   exitCode: number | null;
   signal: string | null;
+  /** Set when the memory limit's OOM killer killed a process of the run (the command or one it started). */
+  oomKilled?: true;
 }
 
 export interface Executor {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawn, spawnSync } from "node:child_process";
+import { memoryControllerMissing } from "../support/cgroups.js";
 import { makeFixture, runCli, ensureBuiltPackage, stripAnsi, REPO, type Fixture } from "./support.js";
 
 let fx: Fixture;
@@ -99,6 +100,18 @@ test("a failing RUN exits 1 with BuildKit's error block: output tail, code frame
   assert.match(block, /^------\n > \[3\/4\] RUN echo to-stdout && echo to-stderr >&2 && exit 3:\n(to-stdout\nto-stderr|to-stderr\nto-stdout)\n------\n/);
   assert.match(block, /Dockerfile:4\n-{20}\n {3}2 \| {5}RUN echo first\n {3}3 \|\n {3}4 \| >>> RUN echo to-stdout && echo to-stderr >&2 && exit 3\n {3}5 \| {5}CMD \["sh"\]\n-{20}\n/);
   assert.match(block, /\nERROR: failed to solve: process "\/bin\/sh -c echo to-stdout && echo to-stderr >&2 && exit 3" did not complete successfully: exit code: 3\n$/);
+});
+
+test("a RUN over --memory fails and the error says it ran out of memory", async (t) => {
+  const reason = memoryControllerMissing();
+  if (reason) return t.skip(reason);
+  const hungry = join(fx.dir, "hungry");
+  mkdirSync(hungry);
+  // 64 MiB into a shell variable, four times the limit
+  writeFileSync(join(hungry, "Dockerfile"), ["FROM busybox", "RUN v=$(head -c 67108864 /dev/zero | tr '\\0' x); echo ${#v}", ""].join("\n"));
+  const r = await runCli(["build", "--progress=plain", "--memory", "16m", hungry], { env: env() });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /\nERROR: failed to solve: process "\/bin\/sh -c v=.*" did not complete successfully: signal: SIGKILL \(out of memory: a process of this RUN was killed for going over the --memory limit of 16 MiB\)\n$/);
 });
 
 test("under GitHub Actions a failure is an ::error annotation on stdout and a job summary", async () => {

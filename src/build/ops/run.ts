@@ -85,7 +85,7 @@ async function runProcess(step: RunStep, root: Mount, mounts: PreparedRunMounts,
   if (ctx.signal.aborted) throw new CancelledError();
   if (partial) tail.push(partial);
   if (result.exitCode === 0) return;
-  const how = result.signal ? `signal: ${result.signal}` : `exit code: ${result.exitCode}`;
+  const how = (result.signal ? `signal: ${result.signal}` : `exit code: ${result.exitCode}`) + (result.oomKilled ? outOfMemoryText(svc.resources?.memoryBytes) : "");
   throw new StepError("build/run-failed", `process "${step.args.join(" ")}" did not complete successfully: ${how}`, {
     location: step.location,
     step: step.name,
@@ -93,6 +93,12 @@ async function runProcess(step: RunStep, root: Mount, mounts: PreparedRunMounts,
     ...(result.signal ? { signal: result.signal } : {}),
     logTail: tail.slice(-LOG_TAIL_LINES),
   });
+}
+
+/** Why a process died when the memory limit's OOM killer took it (BuildKit says only "exit code: 137"). */
+function outOfMemoryText(limitBytes: number | undefined): string {
+  const mib = limitBytes === undefined ? "" : ` of ${Number((limitBytes / 2 ** 20).toFixed(1))} MiB`;
+  return ` (out of memory: a process of this RUN was killed for going over the --memory limit${mib})`;
 }
 
 /** Mounts as they enter the key: ids and targets, the keys of mounted stages, never secret values. */
