@@ -2,7 +2,7 @@
  * Progress for the parts of a build that are not solver vertices (loading the Dockerfile,
  * resolving base images, exporting), in the same SolveStatus shape, so renderers see one stream.
  */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../internal/random-hex.js";
 import { emptyStatus, type ProgressListener, type SolveStatus } from "../progress/types.js";
 
 export interface InternalStepContext {
@@ -18,7 +18,7 @@ export class ProgressReporter {
 
   /** Runs `fn` as a named step: started, then done or error, like a vertex. */
   async internal<T>(name: string, fn: (ctx: InternalStepContext) => Promise<T>): Promise<T> {
-    const digest = `internal:${randomBytes(8).toString("hex")}`;
+    const digest = `internal:${randomHex(8)}`;
     const started = new Date().toISOString();
     const emit = (patch: Partial<SolveStatus["vertexes"][number]>) => {
       const s = emptyStatus();

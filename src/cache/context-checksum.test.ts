@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, readFileSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { checksumContext, hashFile, type ChecksumOptions } from "./context-checksum.js";
+import { checksumContext, entryDigest, hashFile, type ChecksumOptions } from "./context-checksum.js";
 import { blake3Hex } from "./hash.js";
 import { RACY_WINDOW_NS, openStatCache } from "./stat-cache.js";
 import { walkContext } from "./walk-context.js";
@@ -261,5 +261,28 @@ test("hashFile gives the BLAKE3 of the whole file at every size, with or without
     assert.equal(hashFile(file), want, `size ${size}`);
     assert.equal(hashFile(file, size), want, `size ${size} with the size`);
     assert.equal(hashFile(file, size + 10), want, `size ${size} with a stale larger size`);
+  }
+});
+
+test("many files read in batches hash as their bytes; a file that changed size after the walk is hashed as hashFile does", (t) => {
+  // 300 files of up to ~12 KB: more than one batch of the native reader (when it is built)
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 300; i++) files[`d${i % 7}/f${i}.txt`] = `file ${i}\n`.repeat(1 + ((i * 37) % 1300));
+  files["big.bin"] = "x".repeat(300 * 1024); // over the batch's per-file limit: read in chunks
+  const ctx = makeContext(files);
+  t.after(() => rmSync(ctx, { recursive: true, force: true }));
+  const entries = walkContext(ctx).map((e) => ({ ...e, uid: 0, gid: 0 }));
+  writeFileSync(join(ctx, "d3/f10.txt"), "changed after the walk, longer than before: " + "y".repeat(50_000));
+  writeFileSync(join(ctx, "d4/f11.txt"), "shorter");
+  const reads: string[] = [];
+  const r = checksumContext(ctx, entries, { onRead: (p) => reads.push(p), now: later });
+  assert.equal(reads.length, 301);
+  for (const e of entries) {
+    if (e.type !== "file") continue;
+    // A file that grew is hashed up to the size the walk saw (the next build reads it again:
+    // its stat differs); one that shrank, whole.
+    const now = readFileSync(join(ctx, e.path));
+    const expected = entryDigest(e, blake3Hex(now.subarray(0, Math.min(now.length, e.size))));
+    assert.equal(r.paths.get(e.path), expected, e.path);
   }
 });

@@ -96,10 +96,12 @@ function digestEntries(root: string, sorted: ChecksumEntry[], startedAt: bigint,
   // file (its normalising was 3.4 ms of a 73 ms touch-only rebuild of 1,000 files).
   const prefix = toRead.length > 0 ? hostPrefix(root) : "";
   readAhead(prefix, sorted, toRead);
+  const readNatively = batchReader(prefix, sorted, toRead);
   for (const i of toRead) {
     const e = sorted[i]!;
     options.onRead?.(e.path);
-    const digest = hashFile(prefix + e.path, e.size);
+    const bytes = readNatively?.(i);
+    const digest = bytes ? blake3Hex(bytes) : hashFile(prefix + e.path, e.size);
     options.statCache?.record(e.path, e, digest, startedAt);
     contents[i] = digest;
   }
@@ -135,6 +137,52 @@ function readAhead(prefix: string, sorted: ChecksumEntry[], toRead: readonly num
   const paths: string[] = [];
   for (const i of toRead) if (sorted[i]!.size > 0) paths.push(prefix + sorted[i]!.path);
   if (paths.length >= READ_AHEAD_MIN_FILES) addon.prefetch(paths.join("\0"));
+}
+
+/** Files read in one native call at most, in bytes; bigger files are hashed in chunks (hashFile). */
+const BATCH_BYTES = 1024 * 1024;
+const BATCH_FILE_MAX = 256 * 1024;
+/** Below this many files to read, openSync/readSync/closeSync are as quick. */
+const BATCH_MIN_FILES = 16;
+
+/**
+ * The bytes of the files to read, through the native addon's readFiles (several threads, no
+ * per-file Node call): a function from an index in `sorted` to the file's whole content, or to
+ * undefined where the caller reads the file itself (too big, unreadable, or its size is not what
+ * lstat said: hashFile then reports the error or hashes what is there now). Reads a batch of up
+ * to BATCH_BYTES when asked for its first file; indexes must be asked for in `toRead` order.
+ * On the touch-only rebuild of 1,000 files / 10 MB: 9.8 → 6.7 ms (warm), of which BLAKE3 4.8.
+ */
+function batchReader(prefix: string, sorted: ChecksumEntry[], toRead: readonly number[]): ((i: number) => Buffer | undefined) | undefined {
+  const addon = fsAddon();
+  const small = toRead.filter((i) => sorted[i]!.size <= BATCH_FILE_MAX);
+  if (!addon || small.length < BATCH_MIN_FILES) return undefined;
+  const slots = new Map<number, { offset: number; length: number }>();
+  let data = Buffer.alloc(0);
+  let next = 0; // the first of `small` not yet read
+  const readBatch = (): void => {
+    let bytes = 0;
+    let end = next;
+    while (end < small.length && (end === next || bytes + sorted[small[end]!]!.size <= BATCH_BYTES)) bytes += sorted[small[end++]!]!.size;
+    const batch = small.slice(next, end);
+    const sizes = new Float64Array(batch.map((i) => sorted[i]!.size));
+    const results = new Float64Array(batch.length);
+    if (data.length < bytes) data = Buffer.allocUnsafe(bytes);
+    addon.readFiles(batch.map((i) => prefix + sorted[i]!.path).join("\0"), sizes, data, results);
+    slots.clear();
+    let offset = 0;
+    batch.forEach((i, k) => {
+      if (results[k] === sizes[k]) slots.set(i, { offset, length: sizes[k]! });
+      offset += sizes[k]!;
+    });
+    next = end;
+  };
+  return (i) => {
+    if (sorted[i]!.size > BATCH_FILE_MAX) return undefined;
+    if (next < small.length && i === small[next]) readBatch();
+    const slot = slots.get(i);
+    return slot && data.subarray(slot.offset, slot.offset + slot.length);
+  };
 }
 
 /**

@@ -15,7 +15,8 @@
  * uncompressed layers, so a build into it does not pay for writing them (large-context bench:
  * 250 MB fewer bytes written per cold build).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "../internal/lazy-node.js";
+import { randomHex } from "../internal/random-hex.js";
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -188,7 +189,7 @@ class FsContentStore implements ContentStore {
   async ingest(source: AsyncIterable<Uint8Array>, expected: Expected = {}): Promise<BlobInfo> {
     if (expected.digest !== undefined) this.blobPath(expected.digest); // validates the digest's shape
     mkdirSync(this.ingestDir, { recursive: true });
-    const tmp = join(this.ingestDir, `${process.pid}-${randomBytes(8).toString("hex")}`);
+    const tmp = join(this.ingestDir, `${process.pid}-${randomHex(8)}`);
     const hash = createHash("sha256");
     let size = 0;
     const fh = await open(tmp, "wx", 0o644);

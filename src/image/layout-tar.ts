@@ -5,7 +5,7 @@
  */
 import { createWriteStream, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../internal/random-hex.js";
 import { pipeline } from "node:stream/promises";
 import type { Writable } from "node:stream";
 import { pack } from "tar-stream";
@@ -74,7 +74,7 @@ async function blobEntry(p: ReturnType<typeof pack>, store: ContentStore, b: Des
 
 async function toFile(path: string, p: ReturnType<typeof pack>, produce: Promise<void>): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomHex(4)}.tmp`);
   try {
     await Promise.all([pipeline(p, createWriteStream(tmp)), produce]);
     renameSync(tmp, path);

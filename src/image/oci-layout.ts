@@ -5,7 +5,7 @@
  */
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../internal/random-hex.js";
 import { TsbuildError } from "../errors/index.js";
 import { canonicalJson } from "../internal/canonical-json.js";
 import { digestHex } from "../internal/digest.js";
@@ -104,7 +104,7 @@ function copyBlob(store: ContentStore, b: Descriptor, blobsDir: string): void {
     throw new TsbuildError("store/not-found", `blob ${b.digest} is not in the content store`);
   }
   if (existsSync(target) && statSync(target).size === statSync(src).size) return;
-  const tmp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const tmp = `${target}.${process.pid}.${randomHex(4)}.tmp`;
   try {
     try {
       linkSync(src, tmp);

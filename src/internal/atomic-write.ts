@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync, rmSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "./random-hex.js";
 
 /**
  * Writes `data` to `path` so that readers see either the old file or the whole new one:
@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomHex(4)}.tmp`);
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, path);

@@ -27,3 +27,40 @@ test("read-ahead skips paths it cannot open and leaves the files as they were", 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("readFiles puts each file at its offset and reports what it could not read", { skip: !fsAddon() && "addon not built" }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbuild-readfiles-"));
+  try {
+    // more files than the addon reads on one thread, so the other threads take part
+    const names = Array.from({ length: 40 }, (_, i) => `f${i}`);
+    names.forEach((n, i) => writeFileSync(join(dir, n), n.repeat(i + 1)));
+    writeFileSync(join(dir, "shrunk"), "abc");
+    const paths = [...names.map((n) => join(dir, n)), join(dir, "missing"), dir, join(dir, "shrunk")];
+    const expected = names.map((n, i) => n.length * (i + 1));
+    const sizes = new Float64Array([...expected, 5, 5, 10]); // "shrunk" is smaller than its lstat said
+    const data = Buffer.alloc(sizes.reduce((s, n) => s + n, 0));
+    const results = new Float64Array(paths.length);
+    fsAddon()!.readFiles(paths.join("\0"), sizes, data, results);
+    let offset = 0;
+    names.forEach((n, i) => {
+      assert.equal(results[i], expected[i]);
+      assert.equal(data.subarray(offset, offset + expected[i]!).toString(), n.repeat(i + 1));
+      offset += expected[i]!;
+    });
+    assert.equal(results[names.length], -2, "ENOENT");
+    assert.equal(results[names.length + 1], -21, "EISDIR");
+    assert.equal(results[names.length + 2], 3);
+    assert.throws(() => fsAddon()!.readFiles(paths.join("\0"), sizes, Buffer.alloc(10), results), RangeError);
+    assert.throws(() => fsAddon()!.readFiles(paths.join("\0"), new Float64Array(2), data, results), TypeError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("sha256Hex matches node:crypto for strings (as UTF-8) and Buffers", { skip: !fsAddon() && "addon not built" }, async () => {
+  const { createHash } = await import("node:crypto");
+  for (const input of ["", "abc", "ünïcødé ✓", Buffer.from([0, 255, 1, 254]), Buffer.alloc(100_000, 7)]) {
+    assert.equal(fsAddon()!.sha256Hex(input), createHash("sha256").update(input).digest("hex"));
+  }
+  assert.throws(() => fsAddon()!.sha256Hex(42 as unknown as string), TypeError);
+});

@@ -15,6 +15,13 @@ export interface FsAddon {
   listDirs(paths: string): DirListingRaw[];
   /** Starts reading these absolute paths (NUL-separated) into the page cache, in the background. */
   prefetch(paths: string): void;
+  /**
+   * Reads whole files (NUL-separated paths) into `data` on up to four threads: file i at the sum
+   * of the sizes before it, up to sizes[i] bytes; results[i] is the byte count read or -errno.
+   */
+  readFiles(paths: string, sizes: Float64Array, data: Buffer, results: Float64Array): void;
+  /** sha256 of a string (as UTF-8) or a Buffer, hex, through the OpenSSL Node exports to addons. */
+  sha256Hex(data: string | Buffer): string;
   /** Sets FS_TOPDIR_FL (`chattr +T`) on a directory; false where the file system refuses it. */
   markTopDir(path: string): boolean;
   /**
@@ -46,7 +53,7 @@ function load(): FsAddon | null {
   } catch {
     return null; // built for another Node ABI or libc: the JavaScript path is correct, only slower
   }
-  const { listDir, listDirs, prefetch, markTopDir, hashLayerTar } = module.exports;
-  const complete = [listDir, listDirs, prefetch, markTopDir, hashLayerTar].every((f) => typeof f === "function");
+  const { listDir, listDirs, prefetch, readFiles, sha256Hex, markTopDir, hashLayerTar } = module.exports;
+  const complete = [listDir, listDirs, prefetch, readFiles, sha256Hex, markTopDir, hashLayerTar].every((f) => typeof f === "function");
   return complete ? (module.exports as FsAddon) : null; // an addon from an older install: rebuilt by npm install
 }

@@ -3,7 +3,7 @@
  * config and layers into the content store. Every byte is checked against its digest; blobs the
  * store already holds are not downloaded again.
  */
-import { createHash } from "node:crypto";
+import { createHash } from "../internal/lazy-node.js";
 import { Readable } from "node:stream";
 import pLimit from "p-limit";
 import type { ContentStore } from "../image/content-store.js";

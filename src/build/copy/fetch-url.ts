@@ -3,7 +3,7 @@
  * URL path element (`__unnamed__` when there is none), gets mode 0600, and its mtime comes from
  * `Last-Modified` when the server sends one. Remote archives are not extracted.
  */
-import { createHash } from "node:crypto";
+import { createHash } from "../../internal/lazy-node.js";
 import { chmod, mkdir, rm, utimes, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { fetchFailure, httpsFetch } from "../../internal/https-fetch.js";

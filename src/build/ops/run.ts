@@ -1,5 +1,5 @@
 /** The RUN vertex: a sandboxed process over a prepared snapshot, committed under its cache key. */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../../internal/random-hex.js";
 import { computeCacheKey, type MountDescription, type StepDescription } from "../../cache/cache-key.js";
 import type { StepInputs } from "../../cache/cache-index.js";
 import { CancelledError, StepError } from "../../errors/index.js";
@@ -40,7 +40,7 @@ export function runVertex(step: RunStep, parentId: string, mountInputIds: string
       const [parent, ...mountResults] = inputs as [StepResult, ...StepResult[]];
       const key = computeCacheKey({ parent: parent.key, step: description! });
       // The pid in the key lets a later build remove this snapshot if this process is killed.
-      const active = `run-${process.pid}-${randomBytes(6).toString("hex")}`;
+      const active = `run-${process.pid}-${randomHex(6)}`;
       const prepared = await svc.snapshotter.prepare(active, parent.snapshot ?? undefined, { sandboxMountPoints: true, makeNextAhead: true });
       let mounts: PreparedRunMounts | undefined;
       try {

@@ -4,7 +4,8 @@
  * directories for `sharing=private` users that find `data` busy, `id` records the cache id.
  * Locks live in `<root>/locks/cache-<hash>[-<n>].lock`.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "../../internal/lazy-node.js";
+import { randomHex } from "../../internal/random-hex.js";
 import { chmodSync, chownSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -50,7 +51,7 @@ export async function acquireCacheDir(root: string, spec: RunMountSpec, signal?:
 /** Creates `dir` once, seeded from `fromDir`/`source` and owned as asked; racing creators are fine. */
 async function ensureDir(dir: string, base: string, spec: RunMountSpec): Promise<void> {
   if (existsSync(dir)) return;
-  const tmp = join(base, `.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const tmp = join(base, `.tmp-${process.pid}-${randomHex(4)}`);
   mkdirSync(tmp);
   try {
     if (spec.fromDir !== undefined) await copyTree(sourcePath(spec.fromDir, spec.source), tmp);

@@ -4,7 +4,7 @@
  * are thrown away, persistent cache dirs with shared/private/locked sharing, tmpfs, secrets as
  * read-only files (or env vars), and the SSH agent socket.
  */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../../internal/random-hex.js";
 import { chownSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, join, posix } from "node:path";
@@ -28,7 +28,7 @@ export async function prepareRunMounts(specs: RunMountSpec[], options: RunMounts
   let scratch: string | undefined;
   const scratchDir = (): string => {
     if (scratch !== undefined) return scratch;
-    const dir = join(options.root, ROOT_DIRS.tmp, `run-mounts-${process.pid}-${randomBytes(6).toString("hex")}`);
+    const dir = join(options.root, ROOT_DIRS.tmp, `run-mounts-${process.pid}-${randomHex(6)}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     releases.unshift(() => rm(dir, { recursive: true, force: true }));
     return (scratch = dir);

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../../internal/random-hex.js";
 import { ROOT_DIRS } from "../../internal/root.js";
 import { runCommand } from "./command.js";
 
@@ -21,7 +21,7 @@ export function overlaySupported(root: string): Promise<boolean> {
 }
 
 async function probeOverlay(root: string): Promise<boolean> {
-  const dir = join(root, ROOT_DIRS.tmp, `overlay-probe-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const dir = join(root, ROOT_DIRS.tmp, `overlay-probe-${process.pid}-${randomHex(4)}`);
   for (const d of ["l1", "l2", "u", "w", "m"]) mkdirSync(join(dir, d), { recursive: true });
   writeFileSync(join(dir, "l1", "f"), "x");
   // Reading the lower file through the merged dir proves the mount really works.

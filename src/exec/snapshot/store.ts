@@ -15,7 +15,8 @@
  * Ids are 8 hex digits so that a lowerdir option of a few hundred layers stays under a page.
  * New snapshot directories are built under a temporary name and renamed into place.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { sha256Hex } from "../../internal/digest.js";
+import { randomHex } from "../../internal/random-hex.js";
 import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -131,7 +132,7 @@ export class SnapshotStore {
    */
   install(tmpDir: string, rec: Omit<SnapshotRecord, "id">): string {
     for (;;) {
-      const id = randomBytes(4).toString("hex");
+      const id = randomHex(4);
       writeFileSync(join(tmpDir, "info.json"), JSON.stringify({ ...rec, id }) + "\n");
       try {
         renameSync(tmpDir, this.idDir(id));
@@ -151,7 +152,7 @@ export class SnapshotStore {
 
   /** A name for a scratch directory: `.tmp-<pid>-<random>` (housekeeping matches the pid). */
   tempDirName(): string {
-    return join(this.dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+    return join(this.dir, `.tmp-${process.pid}-${randomHex(6)}`);
   }
 
   /** Records whose parent is `id` (snapshots being removed are already out of sight). */
@@ -167,7 +168,7 @@ export class SnapshotStore {
 
   /** Renames the directory of `id` out of sight, then deletes it. */
   async destroy(id: string): Promise<void> {
-    const trash = join(this.dir, `.trash-${id}-${randomBytes(4).toString("hex")}`);
+    const trash = join(this.dir, `.trash-${id}-${randomHex(4)}`);
     try {
       renameSync(this.idDir(id), trash);
     } catch (err) {
@@ -178,7 +179,7 @@ export class SnapshotStore {
   }
 
   private indexPath(name: string): string {
-    return join(this.indexDir, createHash("sha256").update(name).digest("hex"));
+    return join(this.indexDir, sha256Hex(name));
   }
 }
 

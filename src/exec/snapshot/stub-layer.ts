@@ -8,7 +8,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../../internal/random-hex.js";
 
 /** The layer's path relative to the snapshots dir (no 8-hex id, so never taken for a snapshot). */
 export const STUB_LAYER = "sandbox-stubs/fs";
@@ -22,7 +22,7 @@ const FILES = ["etc/hosts", "etc/resolv.conf"];
 export function ensureStubLayer(snapshotsDir: string): string {
   const dir = join(snapshotsDir, "sandbox-stubs");
   if (!existsSync(dir)) {
-    const tmp = join(snapshotsDir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+    const tmp = join(snapshotsDir, `.tmp-${process.pid}-${randomHex(6)}`);
     try {
       mkdirSync(join(tmp, "fs"), { recursive: true });
       for (const d of ["", ...DIRS]) {

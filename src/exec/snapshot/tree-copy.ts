@@ -4,9 +4,9 @@
  * `tar | tar` pipe for a chosen list of entries.
  */
 import { spawn } from "../../internal/lazy-node.js";
+import { randomHex } from "../../internal/random-hex.js";
 import { writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import { TsbuildError } from "../../errors/index.js";
 import { runCommand } from "./command.js";
 
@@ -23,7 +23,7 @@ const TAR_FLAGS = ["--xattrs", "--xattrs-include=*", "--numeric-owner"];
  */
 export async function copyEntries(src: string, relPaths: string[], dst: string, scratchDir: string): Promise<void> {
   if (relPaths.length === 0) return;
-  const list = join(scratchDir, `.copy-list-${randomBytes(4).toString("hex")}`);
+  const list = join(scratchDir, `.copy-list-${randomHex(4)}`);
   writeFileSync(list, relPaths.map((p) => `./${p}\0`).join(""));
   try {
     await tarPipe(

@@ -5,7 +5,7 @@
  * existing tree (copy-based snapshots): whiteouts delete, opaque directories lose what earlier
  * layers put in them. Every entry is placed through path-safety.ts, so nothing lands outside.
  */
-import { createHash } from "node:crypto";
+import { createHash } from "../../internal/lazy-node.js";
 import { constants, chmodSync, createReadStream, lchownSync, linkSync, lutimesSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";

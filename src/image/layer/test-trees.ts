@@ -3,7 +3,7 @@
  * sorted manifest that two trees can be compared by. Uses the real fsutil helper and `setcap`.
  */
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash } from "../../internal/lazy-node.js";
 import {
   chmodSync,
   linkSync,

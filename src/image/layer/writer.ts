@@ -4,7 +4,7 @@
  * which hashes the compressed bytes (digest). Tar bytes are coalesced into ≥ 1 MiB chunks before
  * hashing and compressing: small writes into zlib cost more than the compression itself (notes §3).
  */
-import { createHash } from "node:crypto";
+import { createHash } from "../../internal/lazy-node.js";
 import { createReadStream, readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { TsbuildError } from "../../errors/index.js";
