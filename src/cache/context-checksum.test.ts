@@ -242,6 +242,31 @@ test("two stat caches of one context merge their entries on save", (t) => {
   assert.equal(three.lookup("b", eb!), "2".repeat(64));
 });
 
+test("a stat cache that read its entries before another process saved keeps that process's entries", (t) => {
+  const ctx = makeContext({ "a": "a", "b": "b", "c": "c" });
+  const root = mkdtempSync(join(tmpdir(), "tsbuild-root-"));
+  t.after(() => [ctx, root].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const [ea, eb, ec] = walkContext(ctx);
+  const late = later();
+  const first = openStatCache(root, ctx);
+  first.record("c", ec!, "3".repeat(64), late);
+  first.save();
+  const one = openStatCache(root, ctx);
+  const two = openStatCache(root, ctx);
+  assert.equal(one.lookup("c", ec!), "3".repeat(64)); // both have read the saved file
+  assert.equal(two.lookup("c", ec!), "3".repeat(64));
+  one.record("a", ea!, "1".repeat(64), late);
+  one.save();
+  two.record("b", eb!, "2".repeat(64), late);
+  two.save(); // the file is no longer the one it read: it merges
+  two.forget("c");
+  two.save(); // now it is the file it wrote itself
+  const three = openStatCache(root, ctx);
+  assert.equal(three.lookup("a", ea!), "1".repeat(64));
+  assert.equal(three.lookup("b", eb!), "2".repeat(64));
+  assert.equal(three.lookup("c", ec!), undefined);
+});
+
 test("the .dockerignore matcher plugs in as isExcluded, with re-includes below excluded dirs", (t) => {
   const ctx = makeContext({ "main.go": "m", "docs/a.md": "a", "docs/keep.md": "k", "vendor/x/y.go": "y", "README.md": "r" });
   t.after(() => rmSync(ctx, { recursive: true, force: true }));

@@ -1,4 +1,7 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { packageRoot } from "../internal/native-build.js";
 
 type Binding = typeof import("@napi-rs/blake-hash");
 
@@ -9,6 +12,14 @@ type Binding = typeof import("@napi-rs/blake-hash");
  */
 function loadBinding(): { binding: Binding; path: string } {
   const require = createRequire(import.meta.url);
+  const installed = installedGnuBinding();
+  if (installed) {
+    try {
+      return { binding: require(installed) as Binding, path: installed };
+    } catch {
+      // not glibc after all: resolved as below
+    }
+  }
   if (process.platform === "linux") {
     try {
       const path = require.resolve(`@napi-rs/blake-hash-linux-${process.arch}-gnu`);
@@ -19,6 +30,19 @@ function loadBinding(): { binding: Binding; path: string } {
   }
   const path = require.resolve("@napi-rs/blake-hash");
   return { binding: require(path) as Binding, path };
+}
+
+/**
+ * The glibc binding's file where npm puts it beside tsbuild's package (a checkout's node_modules,
+ * or the node_modules tsbuild is installed in), found without require.resolve's package.json
+ * lookups (~0.8 ms of every start).
+ */
+function installedGnuBinding(): string | undefined {
+  const top = packageRoot();
+  if (process.platform !== "linux" || top === undefined) return undefined;
+  const rel = join("@napi-rs", `blake-hash-linux-${process.arch}-gnu`, `blake.linux-${process.arch}-gnu.node`);
+  const candidates = [join(top, "node_modules", rel), ...(basename(dirname(top)) === "node_modules" ? [join(dirname(top), rel)] : [])];
+  return candidates.find((c) => existsSync(c));
 }
 
 const loaded = loadBinding();
