@@ -223,6 +223,20 @@ test("a damaged stat cache is read as empty or hashed again, never trusted or fa
   writeFileSync(file, "not a stat cache");
   writeFileSync(file.replace(/\.entries$/, ".trees.json"), "[]");
   assert.deepEqual(sum(ctx, { statCache: openStatCache(root, ctx), now: later }).reads.sort(), ["a.txt", "b.txt"]);
+  // Torn, as a reader could find it while another process rewrites it in place: the header's
+  // length and BLAKE3 no longer match the body.
+  writeFileSync(file, entries.slice(0, -10));
+  writeFileSync(file.replace(/\.entries$/, ".trees.json"), "[]");
+  assert.deepEqual(sum(ctx, { statCache: openStatCache(root, ctx), now: later }).reads.sort(), ["a.txt", "b.txt"]);
+  // Version 2 (no checksum; it was written whole by rename) is still read, and its entries
+  // still checked one by one.
+  const body = entries.slice(entries.indexOf("\n") + 1);
+  writeFileSync(file, `tsbuild-statcache 2\n${body}`);
+  writeFileSync(file.replace(/\.entries$/, ".trees.json"), "[]");
+  assert.deepEqual(sum(ctx, { statCache: openStatCache(root, ctx), now: later }).reads, []);
+  writeFileSync(file, `tsbuild-statcache 2\n${body.replace(/[0-9a-f]{64}/, "z".repeat(64))}`);
+  writeFileSync(file.replace(/\.entries$/, ".trees.json"), "[]");
+  assert.equal(sum(ctx, { statCache: openStatCache(root, ctx), now: later }).reads.length, 1);
 });
 
 test("two stat caches of one context merge their entries on save", (t) => {
