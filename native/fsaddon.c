@@ -290,6 +290,27 @@ static char *string_arg(napi_env env, napi_callback_info info, const char *usage
   return s;
 }
 
+/* The NUL-separated strings of `joined` (`total` bytes), pointing into it; malloc'd, NULL when out of memory. */
+static char **split_paths(char *joined, size_t total, size_t *count_out) {
+  size_t count = 0;
+  for (size_t i = 0; i <= total; i++) if (i == total || joined[i] == 0) count++;
+  char **paths = malloc(count * sizeof *paths);
+  if (paths)
+    for (size_t i = 0, at = 0; i < count; i++) {
+      paths[i] = joined + at;
+      at += strlen(joined + at) + 1;
+    }
+  *count_out = count;
+  return paths;
+}
+
+/* Opens a file to read without updating its atime where allowed (O_NOATIME: owner or root only). */
+static int open_noatime(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = open(path, O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
 static napi_value list_dir(napi_env env, napi_callback_info info) {
   char *path = string_arg(env, info, "listDir(path): path must be a string", NULL);
   if (!path) return NULL;
@@ -329,16 +350,11 @@ static napi_value list_dirs(napi_env env, napi_callback_info info) {
   char *joined = string_arg(env, info, "listDirs(paths): paths must be a string", &total);
   if (!joined) return NULL;
   napi_value result = NULL;
-  for (size_t i = 0; i <= total; i++) if (i == total || joined[i] == 0) count++;
-  char **paths = malloc(count * sizeof *paths);
+  char **paths = split_paths(joined, total, &count);
   struct dir_result *results = calloc(count, sizeof *results);
   if (!paths || !results) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     goto out;
-  }
-  for (size_t i = 0, at = 0; i < count; i++) {
-    paths[i] = joined + at;
-    at += strlen(joined + at) + 1;
   }
   struct dirs_job job = {paths, results, count, 0}; /* shared with the thread until the join below */
   pthread_t thread;
@@ -375,8 +391,7 @@ static void *prefetch_thread(void *arg) {
     const char *path = job->paths + at;
     at += strlen(path) + 1;
     if (!*path) continue;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
-    if (fd < 0 && errno == EPERM) fd = open(path, O_RDONLY | O_CLOEXEC); /* O_NOATIME: owner or root only */
+    int fd = open_noatime(path);
     if (fd < 0) continue;
     posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
     close(fd);
@@ -434,8 +449,7 @@ struct read_job {
 };
 
 static double read_one(const char *path, unsigned char *into, size_t want) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
-  if (fd < 0 && errno == EPERM) fd = open(path, O_RDONLY | O_CLOEXEC); /* O_NOATIME: owner or root only */
+  int fd = open_noatime(path);
   if (fd < 0) return -(double)errno;
   size_t got = 0;
   while (got < want) {
@@ -485,7 +499,8 @@ static napi_value read_files(napi_env env, napi_callback_info info) {
   if (!joined) goto oom;
   napi_get_value_string_utf8(env, argv[0], joined, total + 1, &total);
   size_t count = 0;
-  for (size_t i = 0; i <= total; i++) if (i == total || joined[i] == 0) count++;
+  paths = split_paths(joined, total, &count);
+  if (!paths) goto oom;
   double *sizes, *results;
   unsigned char *data;
   size_t data_len;
@@ -494,13 +509,10 @@ static napi_value read_files(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, usage);
     goto out;
   }
-  paths = malloc(count * sizeof *paths);
   offsets = malloc(count * sizeof *offsets);
-  if (!paths || !offsets) goto oom;
-  size_t at = 0, offset = 0;
+  if (!offsets) goto oom;
+  size_t offset = 0;
   for (size_t i = 0; i < count; i++) {
-    paths[i] = joined + at;
-    at += strlen(joined + at) + 1;
     if (!(sizes[i] >= 0) || sizes[i] > (double)(data_len - offset)) {
       napi_throw_range_error(env, NULL, "readFiles: the sizes add up to more than the buffer holds");
       goto out;
