@@ -356,6 +356,12 @@ static void cgroup_open_procs(void) {
   }
 }
 
+/* Processes that do not join (the outer, init) close their copies. */
+static void cgroup_close_procs(void) {
+  for (int i = 0; i < 2; i++)
+    if (cgroup_procs_fds[i] >= 0) close(cgroup_procs_fds[i]);
+}
+
 /* In the command's process, before exec: join the limits' cgroups. */
 static void cgroup_join_self(void) {
   for (int i = 0; i < 2; i++) {
@@ -983,8 +989,7 @@ static __attribute__((noreturn)) void init_main(const char *mountdir, int go_fd,
     run_command(&u);
   }
   close(execpipe[1]);
-  for (int i = 0; i < 2; i++)
-    if (cgroup_procs_fds[i] >= 0) close(cgroup_procs_fds[i]);
+  cgroup_close_procs();
   ssize_t r;
   while ((r = read(execpipe[0], &c, 1)) < 0 && errno == EINTR) {}
   int start_failed = r == 1; /* the command already reported why */
@@ -1042,8 +1047,7 @@ static int outer_main(void) {
   }
   close(go[0]);
   close(ready[1]);
-  for (int i = 0; i < 2; i++)
-    if (cgroup_procs_fds[i] >= 0) close(cgroup_procs_fds[i]);
+  cgroup_close_procs();
   char c = 'g';
   if (write(go[1], &c, 1) != 1) SETUP("releasing init");
   close(go[1]);

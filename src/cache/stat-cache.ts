@@ -148,9 +148,9 @@ export function openStatCache(root: string, contextDir: string): StatCache {
           if (theirs === undefined || !newerOnDisk(theirs, r.recordedAtNs)) merged.set(path, lineOf(r));
         }
         const formatted = formatEntries(merged);
-        overwrite(file, formatted.data);
+        // Version 1's JSON file can only be there while no later entries file is.
+        if (overwrite(file, formatted.data) === "created") removeIfPresent(`${base}.json`);
         entriesHeader = formatted.header;
-        removeIfPresent(`${base}.json`); // the JSON file of version 1, replaced by this one
         entries = merged;
         changed.clear();
       }
@@ -206,14 +206,16 @@ function formatEntries(entries: Map<string, string>): { data: Buffer; header: st
  * buildah removed its containers and 0.077-0.083 s otherwise. Readers check the header's length
  * and BLAKE3 and ignore a torn file.
  */
-function overwrite(file: string, data: Buffer): void {
+function overwrite(file: string, data: Buffer): "rewritten" | "created" {
   let fd: number;
+  let outcome: "rewritten" | "created" = "rewritten";
   try {
     fd = openSync(file, "r+");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     mkdirSync(dirname(file), { recursive: true });
     fd = openSync(file, "w");
+    outcome = "created";
   }
   try {
     writeSync(fd, data, 0, data.length, 0);
@@ -221,6 +223,7 @@ function overwrite(file: string, data: Buffer): void {
   } finally {
     closeSync(fd);
   }
+  return outcome;
 }
 
 /** unlinkSync, quiet when the file is gone; rmSync({ force }) would load Node's rimraf (0.5 ms). */
@@ -260,12 +263,9 @@ function readEntries(file: string): { entries: Map<string, string>; header: stri
   }
   const end = bytes.subarray(0, HEADER_MAX_BYTES).indexOf(10);
   const header = end < 0 ? "" : bytes.toString("latin1", 0, end + 1);
-  let body: Buffer;
-  if (header === ENTRIES_HEADER_V2) {
-    body = bytes.subarray(end + 1);
-  } else {
+  const body = bytes.subarray(end + 1);
+  if (header !== ENTRIES_HEADER_V2) {
     const m = /^tsbuild-statcache 3 (\d+) ([0-9a-f]{64})\n$/.exec(header);
-    body = bytes.subarray(end + 1);
     if (!m || Number(m[1]) !== body.length || blake3Hex(body) !== m[2]) return empty; // another version, torn or damaged
   }
   const parts = body.toString("utf8").split("\0");
