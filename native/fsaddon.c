@@ -30,15 +30,17 @@
  * Why here: spawning chattr cost the large-context cold build 35 ms on its critical path. False
  * when the file system has no such flag or refuses it; nothing is thrown (it is only a hint).
  *
- * readFiles(paths, sizes, data, results): reads whole files into one buffer, shared between
- * this thread and up to three more. File i (of the NUL-separated `paths`) goes to `data` at the
- * sum of the sizes before it, up to sizes[i] bytes; results[i] is the byte count read (less than
- * sizes[i] if the file shrank) or -errno. `sizes` and `results` are Float64Arrays, `data` a Buffer
- * of at least the sum of `sizes`.
+ * readFilesStart(paths, sizes, data, results) -> handle; readFilesWait(handle): reads whole
+ * files into one buffer on up to four threads of their own, in the background until
+ * readFilesWait. File i (of the NUL-separated `paths`) goes to `data` at the sum of the sizes
+ * before it, up to sizes[i] bytes; results[i] is the byte count read (less than sizes[i] if the
+ * file shrank) or -errno. `sizes` and `results` are Float64Arrays, `data` a Buffer of at least
+ * the sum of `sizes`; none of them may be touched before readFilesWait returns.
  * Why: a touch-only rebuild re-reads every touched file of the context to see that its content
  * is unchanged. From Node that is openSync, readSync and closeSync per file, one after another
  * on the main thread: 1,000 files / 10 MB took ~12 ms of syscalls and ~6 ms of Node's per-call
- * work out of a 0.086 s rebuild. The caller hashes the bytes (BLAKE3 has no C library here).
+ * work out of a 0.086 s rebuild. The caller hashes one batch while the next is read (BLAKE3 has
+ * no C library here, so the hashing stays on the main thread).
  *
  * sha256Hex(data) -> string: the sha256 of a string (as UTF-8) or a Buffer, in hex, through the
  * OpenSSL that Node exports to addons. Why: a no-op rebuild needs a few sha256 digests (image
@@ -433,19 +435,25 @@ static napi_value prefetch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Threads per readFiles call at most (the caller's among them), and the files below which a
-   second one is not worth its start. */
+/* Reading threads per readFilesStart call at most, and the files below which one is enough. */
 #define READ_MAX_THREADS 4
 #define READ_THREAD_MIN_FILES 16
 
+/* One readFilesStart call: owned by its handle (a napi external). The buffers it reads into are
+   referenced until readFilesWait (or the handle's finalizer) has joined its threads. */
 struct read_job {
+  char *joined; /* the NUL-separated paths, `paths` points into it */
   char **paths;
   const double *sizes;
-  const size_t *offsets;
+  size_t *offsets;
   unsigned char *data;
   double *results;
   size_t count;
-  size_t next;
+  size_t next; /* the next file a thread takes */
+  pthread_t threads[READ_MAX_THREADS];
+  size_t started;
+  napi_ref refs[3]; /* sizes, data, results */
+  bool done;        /* joined and released */
 };
 
 static double read_one(const char *path, unsigned char *into, size_t want) {
@@ -483,8 +491,29 @@ static int typed_doubles(napi_env env, napi_value v, size_t want, double **out) 
   return 0;
 }
 
-static napi_value read_files(napi_env env, napi_callback_info info) {
-  static const char usage[] = "readFiles(paths, sizes, data, results): a NUL-separated string, a Float64Array, a Buffer and a Float64Array";
+/* Joins the job's threads and lets go of its buffers; the job itself stays until its handle is collected. */
+static void finish_read_job(napi_env env, struct read_job *job) {
+  if (job->done) return;
+  for (size_t i = 0; i < job->started; i++) pthread_join(job->threads[i], NULL);
+  for (int i = 0; i < 3; i++)
+    if (job->refs[i]) napi_delete_reference(env, job->refs[i]);
+  free(job->offsets);
+  free(job->paths);
+  free(job->joined);
+  job->offsets = NULL;
+  job->paths = NULL;
+  job->joined = NULL;
+  job->done = true;
+}
+
+static void free_read_job(napi_env env, void *data, void *hint) {
+  (void)hint;
+  finish_read_job(env, data); /* a handle dropped without readFilesWait: its threads may still be reading */
+  free(data);
+}
+
+static napi_value read_files_start(napi_env env, napi_callback_info info) {
+  static const char usage[] = "readFilesStart(paths, sizes, data, results): a NUL-separated string, a Float64Array, a Buffer and a Float64Array";
   size_t argc = 4;
   napi_value argv[4];
   size_t total;
@@ -493,48 +522,56 @@ static napi_value read_files(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
-  char *joined = malloc(total + 1);
-  char **paths = NULL;
-  size_t *offsets = NULL;
-  if (!joined) goto oom;
-  napi_get_value_string_utf8(env, argv[0], joined, total + 1, &total);
-  size_t count = 0;
-  paths = split_paths(joined, total, &count);
-  if (!paths) goto oom;
-  double *sizes, *results;
-  unsigned char *data;
+  struct read_job *job = calloc(1, sizeof *job);
+  if (!job || !(job->joined = malloc(total + 1))) goto oom;
+  napi_get_value_string_utf8(env, argv[0], job->joined, total + 1, &total);
+  job->paths = split_paths(job->joined, total, &job->count);
+  if (!job->paths) goto oom;
+  double *sizes;
   size_t data_len;
-  if (typed_doubles(env, argv[1], count, &sizes) != 0 || typed_doubles(env, argv[3], count, &results) != 0 ||
-      napi_get_buffer_info(env, argv[2], (void **)&data, &data_len) != napi_ok) {
+  if (typed_doubles(env, argv[1], job->count, &sizes) != 0 || typed_doubles(env, argv[3], job->count, &job->results) != 0 ||
+      napi_get_buffer_info(env, argv[2], (void **)&job->data, &data_len) != napi_ok) {
     napi_throw_type_error(env, NULL, usage);
-    goto out;
+    goto fail;
   }
-  offsets = malloc(count * sizeof *offsets);
-  if (!offsets) goto oom;
+  job->sizes = sizes;
+  if (!(job->offsets = malloc(job->count * sizeof *job->offsets))) goto oom;
   size_t offset = 0;
-  for (size_t i = 0; i < count; i++) {
+  for (size_t i = 0; i < job->count; i++) {
     if (!(sizes[i] >= 0) || sizes[i] > (double)(data_len - offset)) {
-      napi_throw_range_error(env, NULL, "readFiles: the sizes add up to more than the buffer holds");
-      goto out;
+      napi_throw_range_error(env, NULL, "readFilesStart: the sizes add up to more than the buffer holds");
+      goto fail;
     }
-    offsets[i] = offset;
+    job->offsets[i] = offset;
     offset += (size_t)sizes[i];
   }
-  struct read_job job = {paths, sizes, offsets, data, results, count, 0}; /* shared until the joins */
+  for (int i = 0; i < 3; i++) napi_create_reference(env, argv[i + 1], 1, &job->refs[i]);
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  size_t extra = count < READ_THREAD_MIN_FILES ? 0 : (size_t)(cpus > READ_MAX_THREADS ? READ_MAX_THREADS : cpus > 1 ? cpus : 1) - 1;
-  pthread_t threads[READ_MAX_THREADS];
-  size_t started = 0;
-  while (started < extra && pthread_create(&threads[started], NULL, read_files_thread, &job) == 0) started++;
-  read_files_thread(&job);
-  for (size_t i = 0; i < started; i++) pthread_join(threads[i], NULL);
-  goto out;
+  size_t want = job->count < READ_THREAD_MIN_FILES ? 1 : (size_t)(cpus > READ_MAX_THREADS ? READ_MAX_THREADS : cpus > 1 ? cpus : 1);
+  while (job->started < want && pthread_create(&job->threads[job->started], NULL, read_files_thread, job) == 0) job->started++;
+  if (job->started == 0) read_files_thread(job); /* no thread to be had: read now */
+  napi_value handle;
+  if (napi_create_external(env, job, free_read_job, NULL, &handle) != napi_ok) {
+    free_read_job(env, job, NULL);
+    return NULL;
+  }
+  return handle;
 oom:
   napi_throw_error(env, "ENOMEM", "out of memory");
-out:
-  free(offsets);
-  free(paths);
-  free(joined);
+fail:
+  if (job) free_read_job(env, job, NULL);
+  return NULL;
+}
+
+static napi_value read_files_wait(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *job;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_external(env, argv[0], &job) != napi_ok) {
+    napi_throw_type_error(env, NULL, "readFilesWait(handle): handle must be what readFilesStart returned");
+    return NULL;
+  }
+  finish_read_job(env, job);
   return NULL;
 }
 
@@ -609,8 +646,10 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "listDirs", fn);
   napi_create_function(env, "prefetch", NAPI_AUTO_LENGTH, prefetch, NULL, &fn);
   napi_set_named_property(env, exports, "prefetch", fn);
-  napi_create_function(env, "readFiles", NAPI_AUTO_LENGTH, read_files, NULL, &fn);
-  napi_set_named_property(env, exports, "readFiles", fn);
+  napi_create_function(env, "readFilesStart", NAPI_AUTO_LENGTH, read_files_start, NULL, &fn);
+  napi_set_named_property(env, exports, "readFilesStart", fn);
+  napi_create_function(env, "readFilesWait", NAPI_AUTO_LENGTH, read_files_wait, NULL, &fn);
+  napi_set_named_property(env, exports, "readFilesWait", fn);
   napi_create_function(env, "sha256Hex", NAPI_AUTO_LENGTH, sha256_hex, NULL, &fn);
   napi_set_named_property(env, exports, "sha256Hex", fn);
   napi_create_function(env, "markTopDir", NAPI_AUTO_LENGTH, mark_top_dir, NULL, &fn);

@@ -28,30 +28,44 @@ test("read-ahead skips paths it cannot open and leaves the files as they were", 
   }
 });
 
-test("readFiles puts each file at its offset and reports what it could not read", { skip: !fsAddon() && "addon not built" }, () => {
+test("readFilesStart reads each file to its offset in the background and reports what it could not read", { skip: !fsAddon() && "addon not built" }, () => {
+  const addon = fsAddon()!;
   const dir = mkdtempSync(join(tmpdir(), "tsbuild-readfiles-"));
   try {
-    // more files than the addon reads on one thread, so the other threads take part
+    // more files than the addon gives one thread, so several threads take part
     const names = Array.from({ length: 40 }, (_, i) => `f${i}`);
     names.forEach((n, i) => writeFileSync(join(dir, n), n.repeat(i + 1)));
     writeFileSync(join(dir, "shrunk"), "abc");
     const paths = [...names.map((n) => join(dir, n)), join(dir, "missing"), dir, join(dir, "shrunk")];
     const expected = names.map((n, i) => n.length * (i + 1));
     const sizes = new Float64Array([...expected, 5, 5, 10]); // "shrunk" is smaller than its lstat said
-    const data = Buffer.alloc(sizes.reduce((s, n) => s + n, 0));
+    const read = () => {
+      const data = Buffer.alloc(sizes.reduce((s, n) => s + n, 0));
+      const results = new Float64Array(paths.length);
+      return { data, results, handle: addon.readFilesStart(paths.join("\0"), sizes, data, results) };
+    };
+    // two jobs in flight at once, waited for in the other order: each fills its own buffer
+    const first = read();
+    const second = read();
+    addon.readFilesWait(second.handle);
+    addon.readFilesWait(first.handle);
+    addon.readFilesWait(first.handle); // a second wait returns at once
+    for (const { data, results } of [first, second]) {
+      let offset = 0;
+      names.forEach((n, i) => {
+        assert.equal(results[i], expected[i]);
+        assert.equal(data.subarray(offset, offset + expected[i]!).toString(), n.repeat(i + 1));
+        offset += expected[i]!;
+      });
+      assert.equal(results[names.length], -2, "ENOENT");
+      assert.equal(results[names.length + 1], -21, "EISDIR");
+      assert.equal(results[names.length + 2], 3);
+    }
+    read(); // never waited for: its handle's finalizer joins the threads when it is collected
     const results = new Float64Array(paths.length);
-    fsAddon()!.readFiles(paths.join("\0"), sizes, data, results);
-    let offset = 0;
-    names.forEach((n, i) => {
-      assert.equal(results[i], expected[i]);
-      assert.equal(data.subarray(offset, offset + expected[i]!).toString(), n.repeat(i + 1));
-      offset += expected[i]!;
-    });
-    assert.equal(results[names.length], -2, "ENOENT");
-    assert.equal(results[names.length + 1], -21, "EISDIR");
-    assert.equal(results[names.length + 2], 3);
-    assert.throws(() => fsAddon()!.readFiles(paths.join("\0"), sizes, Buffer.alloc(10), results), RangeError);
-    assert.throws(() => fsAddon()!.readFiles(paths.join("\0"), new Float64Array(2), data, results), TypeError);
+    assert.throws(() => addon.readFilesStart(paths.join("\0"), sizes, Buffer.alloc(10), results), RangeError);
+    assert.throws(() => addon.readFilesStart(paths.join("\0"), new Float64Array(2), Buffer.alloc(1000), results), TypeError);
+    assert.throws(() => addon.readFilesWait({} as never), TypeError);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

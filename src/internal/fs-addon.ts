@@ -16,10 +16,13 @@ export interface FsAddon {
   /** Starts reading these absolute paths (NUL-separated) into the page cache, in the background. */
   prefetch(paths: string): void;
   /**
-   * Reads whole files (NUL-separated paths) into `data` on up to four threads: file i at the sum
-   * of the sizes before it, up to sizes[i] bytes; results[i] is the byte count read or -errno.
+   * Starts reading whole files (NUL-separated paths) into `data` on up to four threads of the
+   * addon's own: file i at the sum of the sizes before it, up to sizes[i] bytes; results[i] is
+   * the byte count read or -errno. The arrays are the threads' until readFilesWait(handle).
    */
-  readFiles(paths: string, sizes: Float64Array, data: Buffer, results: Float64Array): void;
+  readFilesStart(paths: string, sizes: Float64Array, data: Buffer, results: Float64Array): ReadFilesHandle;
+  /** Returns once the reads of readFilesStart are done (at once the second time). */
+  readFilesWait(handle: ReadFilesHandle): void;
   /** sha256 of a string (as UTF-8) or a Buffer, hex, through the OpenSSL Node exports to addons. */
   sha256Hex(data: string | Buffer): string;
   /** Sets FS_TOPDIR_FL (`chattr +T`) on a directory; false where the file system refuses it. */
@@ -31,6 +34,9 @@ export interface FsAddon {
    */
   hashLayerTar(dir: string, sourceDateEpoch: number, cancel: Int32Array, checkXattrs: boolean): Promise<[diffIdHex: string, size: number] | null>;
 }
+
+/** An opaque handle on reads in progress (a napi external). */
+export type ReadFilesHandle = { readonly __readFiles: unique symbol };
 
 /** Doubles per entry in `nums`: st_mode, uid, gid, size, dev, ino, nlink, rdev, mtime s, mtime ns. */
 export const LIST_DIR_NUMS = 10;
@@ -53,7 +59,7 @@ function load(): FsAddon | null {
   } catch {
     return null; // built for another Node ABI or libc: the JavaScript path is correct, only slower
   }
-  const { listDir, listDirs, prefetch, readFiles, sha256Hex, markTopDir, hashLayerTar } = module.exports;
-  const complete = [listDir, listDirs, prefetch, readFiles, sha256Hex, markTopDir, hashLayerTar].every((f) => typeof f === "function");
+  const { listDir, listDirs, prefetch, readFilesStart, readFilesWait, sha256Hex, markTopDir, hashLayerTar } = module.exports;
+  const complete = [listDir, listDirs, prefetch, readFilesStart, readFilesWait, sha256Hex, markTopDir, hashLayerTar].every((f) => typeof f === "function");
   return complete ? (module.exports as FsAddon) : null; // an addon from an older install: rebuilt by npm install
 }
