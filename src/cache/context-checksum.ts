@@ -7,8 +7,9 @@ import type { ContextEntry } from "./walk-context.js";
 
 /** Read size; bigger files are streamed through the hasher chunk by chunk. */
 const CHUNK = 4 * 1024 * 1024;
-const CHECKSUM_PREFIX = "tsbuild.contextsum.v1\0";
-const FINGERPRINT_PREFIX = "tsbuild.statfingerprint.v2\0";
+const CHECKSUM_PREFIX = "tsbuild.contextsum.v2"; // joined to the entries with NUL
+// Version 3: tree checksums recorded under version 2 were of contextsum v1.
+const FINGERPRINT_PREFIX = "tsbuild.statfingerprint.v3\0";
 
 /**
  * A selected file for checksumming: a walked entry whose uid/gid are already what they WILL be
@@ -17,7 +18,7 @@ const FINGERPRINT_PREFIX = "tsbuild.statfingerprint.v2\0";
 export type ChecksumEntry = ContextEntry;
 
 export interface ContextChecksum {
-  /** BLAKE3 over every selected path and its entry digest, in path order. */
+  /** BLAKE3 over every selected path and its entry's text (see entryText), in path order. */
   checksum: string;
   /**
    * Entry digest per selected path (type, permission bits, owner, link target, content), sorted.
@@ -76,8 +77,8 @@ export function checksumContext(root: string, entries: ChecksumEntry[], options:
   return result;
 }
 
-/** The checksum the slow way: an entry digest per path, content from the stat cache or read. */
-function digestEntries(root: string, sorted: ChecksumEntry[], startedAt: bigint, options: ChecksumOptions): { checksum: string; paths: Map<string, string> } {
+/** The checksum the slow way: every entry's text, content digests from the stat cache or read. */
+function digestEntries(root: string, sorted: ChecksumEntry[], startedAt: bigint, options: ChecksumOptions): ContextChecksum {
   // Content digests known without reading: recorded in the stat cache, or from a copy's bytes.
   const contents: (string | undefined)[] = new Array<string | undefined>(sorted.length);
   const toRead: number[] = [];
@@ -105,16 +106,19 @@ function digestEntries(root: string, sorted: ChecksumEntry[], startedAt: bigint,
     options.statCache?.record(e.path, e, digest, startedAt);
     contents[i] = digest;
   }
-  const paths = new Map<string, string>();
+  // The entries' texts, not their digests: a rebuild that hits the cache never needs a digest
+  // per entry (1,000 BLAKE3 calls were 2.3 ms of a 70 ms touch-only rebuild), only a miss does.
   const parts: string[] = [CHECKSUM_PREFIX];
-  for (let i = 0; i < sorted.length; i++) {
-    const e = sorted[i]!;
-    const digest = entryDigest(e, contents[i] ?? "");
-    paths.set(e.path, digest);
-    parts.push(`${e.path}\0${digest}\0`);
-  }
-  // One update over the joined text: the same bytes as an update per entry, 25,000 native calls fewer.
-  return { checksum: createBlake3().update(parts.join("")).digestHex(), paths };
+  for (let i = 0; i < sorted.length; i++) parts.push(sorted[i]!.path, entryText(sorted[i]!, contents[i] ?? ""));
+  parts.push("");
+  let paths: Map<string, string> | undefined;
+  return {
+    // One update over the joined text: 25,000 native calls fewer than an update per entry.
+    checksum: createBlake3().update(parts.join("\0")).digestHex(),
+    get paths() {
+      return (paths ??= new Map(sorted.map((e, i) => [e.path, entryDigest(e, contents[i] ?? "")])));
+    },
+  };
 }
 
 /** `root` normalised, with one trailing slash: entry paths appended to it are host paths. */
@@ -247,11 +251,19 @@ function isSorted(entries: ChecksumEntry[]): boolean {
   return true;
 }
 
-/** The digest of one entry's metadata that survives a copy plus its content digest. */
-export function entryDigest(e: ChecksumEntry, contentDigest: string): string {
+/**
+ * One entry's metadata that survives a copy, and its content digest, as NUL-separated fields
+ * (none can hold a NUL, and there are always seven: the checksum's text is unambiguous).
+ */
+function entryText(e: ChecksumEntry, contentDigest: string): string {
   const perm = e.type === "symlink" ? "777" : (e.mode & 0o7777).toString(8);
+  return `${e.type}\0${perm}\0${e.uid}\0${e.gid}\0${e.type === "file" ? e.size : 0}\0${e.linkTarget ?? ""}\0${contentDigest}`;
+}
+
+/** The digest of one entry (see entryText): what a miss records per path and compares with the last build. */
+export function entryDigest(e: ChecksumEntry, contentDigest: string): string {
   // One-shot hashing: no hasher object per entry (82 ms of a 0.74 s no-op over 25k files).
-  return blake3Hex(`${e.type}\0${perm}\0${e.uid}\0${e.gid}\0${e.type === "file" ? e.size : 0}\0${e.linkTarget ?? ""}\0${contentDigest}`);
+  return blake3Hex(entryText(e, contentDigest));
 }
 
 // One buffer for every read: the hashing is synchronous, so it is never shared by two reads.
