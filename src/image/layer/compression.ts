@@ -6,7 +6,7 @@
 import { spawn } from "../../internal/lazy-node.js";
 import { Duplex, PassThrough, Readable } from "node:stream";
 import { createGunzip } from "../../internal/lazy-node.js";
-import { ParallelGzip } from "./parallel-gzip.js";
+import { parallelGzip } from "./parallel-gzip.js";
 import { TsbuildError } from "../../errors/index.js";
 import {
   MEDIA_TYPE_DOCKER_LAYER,
@@ -35,7 +35,7 @@ export function layerMediaType(c: Compression, flavour: "oci" | "docker"): strin
 }
 
 export function compressor(c: Compression, level?: number): Duplex {
-  if (c === "gzip") return new ParallelGzip(level ?? DEFAULT_GZIP_LEVEL);
+  if (c === "gzip") return parallelGzip(level ?? DEFAULT_GZIP_LEVEL);
   if (c === "zstd") return zstdProcess([`-${level ?? DEFAULT_ZSTD_LEVEL}`, "-q", "-c", "--no-check"]);
   return new PassThrough();
 }

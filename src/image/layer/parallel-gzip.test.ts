@@ -4,13 +4,13 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { ParallelGzip } from "./parallel-gzip.js";
+import { parallelGzip } from "./parallel-gzip.js";
 
 async function compress(data: Buffer, chunk: number, level = 1): Promise<Buffer> {
   const parts: Buffer[] = [];
   for (let at = 0; at < data.length; at += chunk) parts.push(data.subarray(at, at + chunk));
   const out: Buffer[] = [];
-  for await (const c of Readable.from(parts).pipe(new ParallelGzip(level))) out.push(c as Buffer);
+  for await (const c of Readable.from(parts).pipe(parallelGzip(level))) out.push(c as Buffer);
   return Buffer.concat(out);
 }
 
