@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -66,6 +67,31 @@ test("readFilesStart reads each file to its offset in the background and reports
     assert.throws(() => addon.readFilesStart(paths.join("\0"), sizes, Buffer.alloc(10), results), RangeError);
     assert.throws(() => addon.readFilesStart(paths.join("\0"), new Float64Array(2), Buffer.alloc(1000), results), TypeError);
     assert.throws(() => addon.readFilesWait({} as never), TypeError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("readFilesWait counts the files that were not whole in the page cache", { skip: !fsAddon() && "addon not built" }, () => {
+  const addon = fsAddon()!;
+  const dir = mkdtempSync(join(tmpdir(), "tsbuild-uncached-"));
+  try {
+    const paths = Array.from({ length: 20 }, (_, i) => join(dir, `f${i}`));
+    for (const p of paths) writeFileSync(p, Buffer.alloc(64 * 1024, 1));
+    const sizes = new Float64Array(paths.map(() => 64 * 1024));
+    const read = () => {
+      const data = Buffer.alloc(paths.length * 64 * 1024);
+      const results = new Float64Array(paths.length);
+      const uncached = addon.readFilesWait(addon.readFilesStart(paths.join("\0"), sizes, data, results));
+      assert.deepEqual([...results], [...sizes]);
+      assert.ok(data.every((b) => b === 1));
+      return uncached;
+    };
+    assert.equal(read(), 0, "just written: all cached");
+    // dd's nocache flag drops a file's pages from the page cache (after writing them back)
+    for (const p of paths.slice(0, 3)) execFileSync("dd", [`of=${p}`, "oflag=nocache", "conv=notrunc,fdatasync", "count=0", "status=none"]);
+    assert.equal(read(), 3);
+    assert.equal(read(), 0, "read once: cached again");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

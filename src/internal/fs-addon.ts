@@ -21,8 +21,11 @@ export interface FsAddon {
    * the byte count read or -errno. The arrays are the threads' until readFilesWait(handle).
    */
   readFilesStart(paths: string, sizes: Float64Array, data: Buffer, results: Float64Array): ReadFilesHandle;
-  /** Returns once the reads of readFilesStart are done (at once the second time). */
-  readFilesWait(handle: ReadFilesHandle): void;
+  /**
+   * Returns once the reads of readFilesStart are done (at once the second time): how many of the
+   * files were not whole in the page cache (or were shorter than their size).
+   */
+  readFilesWait(handle: ReadFilesHandle): number;
   /** sha256 of a string (as UTF-8) or a Buffer, hex, through the OpenSSL Node exports to addons. */
   sha256Hex(data: string | Buffer): string;
   /** Sets FS_TOPDIR_FL (`chattr +T`) on a directory; false where the file system refuses it. */
