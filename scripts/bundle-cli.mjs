@@ -4,10 +4,13 @@
 // - one module instead of ~150: 0.13 s → 0.10 s for `tsbuild --version`;
 // - CommonJS instead of ESM: the ESM loader's compile and link cost ~9 ms more;
 // - through V8's code cache (bin/tsbuild.cjs): another ~14 ms of CPU on a no-op build.
-// - Node's stream and promise-fs modules loaded on first use (lazyBuiltins below): 2 ms.
+// - Node's stream and promise-fs modules loaded on first use (lazyBuiltins below): 2 ms;
+// - whitespace and syntax minified, pure ASCII, read as latin1 (see the check below): the
+//   bundle 610 -> 440 KB, its read and code-cache load ~1.2 ms less. Names are kept, so stack
+//   traces still name functions; dist/tsbuild.cjs.map maps them to the sources.
 // The BLAKE3 binding stays external (it is native).
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -53,9 +56,16 @@ await build({
   define: { "import.meta.url": "__tsbuildModuleUrl" },
   banner: { js: 'const __tsbuildModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [lazyBuiltins],
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: true,
   logLevel: "warning",
 });
+// bin/tsbuild.cjs reads the bundle as latin1 (a third of the time of UTF-8 decoding): only
+// right for ASCII. esbuild escapes strings but not regular expressions, so the sources write
+// non-ASCII characters in those as \u escapes.
+const nonAscii = /[^\x00-\x7f]/.exec(readFileSync(outfile, "latin1"));
+if (nonAscii) throw new Error(`${outfile} holds a non-ASCII character at offset ${nonAscii.index}: escape it in the source (\\uXXXX)`);
 // A code cache made for the previous bundle would only be rejected: drop it.
 rmSync(`${outfile}.v8cache`, { force: true });
 // The ESM bundle of earlier versions.

@@ -30,10 +30,10 @@ const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3
 /** Parses a Go duration (`24h`, `1h30m`, `90s`, `1.5h`, `0`) into milliseconds. */
 export function parseDuration(text: string): number {
   if (text === "0") return 0;
-  const whole = /^(?:\d*\.?\d+(?:ns|us|µs|ms|s|m|h))+$/;
+  const whole = /^(?:\d*\.?\d+(?:ns|us|\u00b5s|ms|s|m|h))+$/;
   if (!whole.test(text)) throw new UsageError(`invalid duration: '${text}' (expected e.g. 24h, 30m, 1h30m)`);
   let ms = 0;
-  for (const m of text.matchAll(/(\d*\.?\d+)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  for (const m of text.matchAll(/(\d*\.?\d+)(ns|us|\u00b5s|ms|s|m|h)/g)) ms += Number(m[1]) * DURATION_UNITS[m[2]!]!;
   return ms;
 }
 

@@ -15,7 +15,7 @@ export function parseGoDuration(s: string): number {
   if (rest === "") throw bad();
   let total = 0;
   while (rest !== "") {
-    const m = /^(\d*(?:\.\d*)?)(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
+    const m = /^(\d*(?:\.\d*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/.exec(rest);
     if (!m || m[1] === "" || m[1] === ".") {
       if (/^\d*(?:\.\d*)?$/.test(rest)) throw new FlagError("parse/bad-duration", `time: missing unit in duration ${JSON.stringify(s)}`);
       throw bad();
