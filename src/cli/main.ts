@@ -1,5 +1,6 @@
 import { TsbuildError, UsageError, CancelledError, LocatedError, AggregateLocatedError, suggest } from "../index.js";
 import type { CliCommand, CliIo } from "./command.js";
+import { lazyStdio } from "./stdio.js";
 
 /** Commands are loaded lazily so `tsbuild plan` does not pay for the image code. */
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
@@ -23,8 +24,9 @@ export const EXIT_CANCELLED = 130;
 
 function defaultIo(): CliIo {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // made on first use: a no-op rebuild writes one line (see stdio.ts)
+    stdout: lazyStdio(1),
+    stderr: lazyStdio(2),
     // process.stdin makes a stream (a socket for a pipe) on first access: only `-f -` reads it
     get stdin() {
       return process.stdin;

@@ -8,7 +8,8 @@
  * The worker runs `runCreateJobs` from its source text (it uses nothing but its parameters), so
  * it works the same from the bundled CLI and from the TypeScript sources.
  */
-import * as fs from "node:fs";
+import type * as NodeFs from "node:fs";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { newWorker } from "../../internal/lazy-node.js";
@@ -91,7 +92,7 @@ export async function createFiles(jobs: readonly CreateJob[], contentDigests?: C
   }
   const helper = jobs.length >= MIN_PARALLEL ? CreatePool.get() : undefined;
   const helped = helper?.start(shareJobs(srcs, dsts, nums), shared, contentDigests);
-  const failures = runCreateJobs(fs, srcs, dsts, nums, shared, (scratch ??= Buffer.allocUnsafe(SMALL_FILE + 1)), CHUNK, SMALL_FILE, contentDigests && { ...contentDigests, blake: blake3Binding });
+  const failures = runCreateJobs(nodeFs(), srcs, dsts, nums, shared, (scratch ??= Buffer.allocUnsafe(SMALL_FILE + 1)), CHUNK, SMALL_FILE, contentDigests && { ...contentDigests, blake: blake3Binding });
   if (helped) {
     // Claim the batch back if the worker has not begun it; otherwise wait for its share.
     if (Atomics.compareExchange(shared, 1, 0, 2) === 1) failures.push(...(await helped.done));
@@ -139,11 +140,20 @@ interface DigestSink extends ContentDigests {
 }
 
 /**
+ * node:fs as a module object (runCreateJobs takes it as a parameter: a worker runs the same
+ * function). Not `import * as fs`: the bundle would copy all ~100 exports at every start.
+ */
+let fsModule: typeof NodeFs | undefined;
+function nodeFs(): typeof NodeFs {
+  return (fsModule ??= createRequire(import.meta.url)("node:fs") as typeof NodeFs);
+}
+
+/**
  * The loop both threads run: takes CHUNK jobs at a time from `shared[0]` until none are left.
  * `shared[1]` is 0 until a worker begins (1) or the main thread has closed the batch (2). Only
  * parameters and globals are used here: the worker gets this function as source text.
  */
-function runCreateJobs(fsm: typeof fs, srcs: readonly string[], dsts: readonly string[], n: Float64Array, shared: Int32Array, scratch: Buffer, chunk: number, smallFile: number, sink: DigestSink | undefined): JobFailure[] {
+function runCreateJobs(fsm: typeof NodeFs, srcs: readonly string[], dsts: readonly string[], n: Float64Array, shared: Int32Array, scratch: Buffer, chunk: number, smallFile: number, sink: DigestSink | undefined): JobFailure[] {
   const failures: JobFailure[] = [];
   const create = fsm.constants.O_WRONLY | fsm.constants.O_CREAT | fsm.constants.O_EXCL;
   for (;;) {
