@@ -21,6 +21,7 @@ import { ALL_SCENARIOS, EXPORT_LAYER_MIB, type PreparedScenario, type Scenario, 
 import { realPackages } from "./lib/real-packages.js";
 import { summariseProfile } from "./profile-summary.js";
 import { emptyTrash, useTrash } from "./lib/trash.js";
+import { settle } from "./lib/settle.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, "..");
@@ -266,6 +267,8 @@ async function runVariant(sc: Scenario, v: Variant, p: PreparedScenario, builder
     for (const b of order) {
       if (errors.has(b.name)) continue;
       if (v.kind === "cold") await b.reset();
+      const quiet = await settle();
+      if (!quiet.idle) log(`${sc.name}/${v.name} round ${round + 1}: the machine was not idle after ${(quiet.waitedMs / 1000).toFixed(1)} s; timing anyway`);
       const r = await b.build(request(sc, v, p, b.name, round, work));
       if (r.code !== 0) {
         errors.set(b.name, r.stderr.trim().split("\n").slice(-3).join(" ") || `exit ${r.code}`);
@@ -297,6 +300,7 @@ async function profileVariant(t: TsbuildBuilder, sc: Scenario, v: Variant, p: Pr
   mkdirSync(dir, { recursive: true });
   v.mutate?.(runs + 1);
   if (v.kind === "cold") await t.reset();
+  await settle();
   const r = await t.build(request(sc, v, p, "tsbuild", runs + 1, work), { cpuProfDir: dir });
   const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
   if (r.code !== 0 || files.length === 0) return undefined;

@@ -1,0 +1,45 @@
+/**
+ * Waits for the machine to go idle before a timed run. A builder's run leaves work behind that
+ * the next run would pay for: dockerd and containerd tidy up after BuildKit returns, buildah
+ * removes its working containers, the kernel writes back what they wrote. On this 2-core machine
+ * that made the next builder's 0.08 s rebuild take up to 25 % longer, and which builder came
+ * next turned every round. Every builder's run now starts on an idle machine; the wait is not
+ * timed.
+ */
+import { readFileSync } from "node:fs";
+
+/** The machine counts as idle when the CPUs were busy less than this share of two windows in a row. */
+const BUSY_BELOW = 0.15;
+const WINDOW_MS = 100;
+/** A machine that never goes idle (other work on it) does not stall the bench. */
+const MAX_WAIT_MS = 5000;
+
+export interface Settled {
+  /** How long the wait took. */
+  waitedMs: number;
+  /** False when MAX_WAIT_MS passed first. */
+  idle: boolean;
+}
+
+export async function settle(): Promise<Settled> {
+  const started = performance.now();
+  let quiet = 0;
+  let before = cpuTimes();
+  while (performance.now() - started < MAX_WAIT_MS) {
+    await new Promise((r) => setTimeout(r, WINDOW_MS));
+    const now = cpuTimes();
+    const total = now.total - before.total;
+    const busy = total > 0 ? (total - (now.idle - before.idle)) / total : 0;
+    before = now;
+    quiet = busy < BUSY_BELOW ? quiet + 1 : 0;
+    if (quiet >= 2) return { waitedMs: performance.now() - started, idle: true };
+  }
+  return { waitedMs: performance.now() - started, idle: false };
+}
+
+/** All CPUs' jiffies from /proc/stat: in total, and idle (idle + iowait). */
+function cpuTimes(): { total: number; idle: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0); // user … steal; guest time is inside user
+  return { total, idle: (fields[3] ?? 0) + (fields[4] ?? 0) };
+}
