@@ -30,9 +30,9 @@
  * Why here: spawning chattr cost the large-context cold build 35 ms on its critical path. False
  * when the file system has no such flag or refuses it; nothing is thrown (it is only a hint).
  *
- * readFilesStart(paths, sizes, data, results) -> handle; readFilesWait(handle) -> uncached: reads whole
- * files into one buffer on up to four threads of their own, in the background until
- * readFilesWait. File i (of the NUL-separated `paths`) goes to `data` at the sum of the sizes
+ * readFilesStart(paths, sizes, data, results) -> handle; readFilesWait(handle) -> uncached:
+ * reads whole files into one buffer on up to four threads of their own, in the background
+ * until readFilesWait. File i (of the NUL-separated `paths`) goes to `data` at the sum of the sizes
  * before it, up to sizes[i] bytes; results[i] is the byte count read (less than sizes[i] if the
  * file shrank) or -errno. `sizes` and `results` are Float64Arrays, `data` a Buffer of at least
  * the sum of `sizes`; none of them may be touched before readFilesWait returns. `uncached` counts
