@@ -41,14 +41,16 @@
  * Why: a touch-only rebuild re-reads every touched file of the context to see that its content
  * is unchanged. From Node that is openSync, readSync and closeSync per file, one after another
  * on the main thread: 1,000 files / 10 MB took ~12 ms of syscalls and ~6 ms of Node's per-call
- * work out of a 0.086 s rebuild. The caller hashes one batch while the next is read (BLAKE3 has
- * no C library here, so the hashing stays on the main thread).
+ * work out of a 0.086 s rebuild. The caller hashes one batch while the next is read (hashing on
+ * these threads with BLAKE3's C code, from Debian's librust-blake3-dev sources, gained nothing
+ * on two cores, where the main thread already hashes while a thread reads).
  *
  * sha256Hex(data) -> string: the sha256 of a string (as UTF-8) or a Buffer, in hex, through the
  * OpenSSL that Node exports to addons. Why: a no-op rebuild needs a few sha256 digests (image
  * config, snapshot index names), and loading node:crypto for them cost 2.5–3.5 ms of 0.060 s.
  *
- * hashLayerTar(dir, sourceDateEpoch, cancel): a COPY layer's diffID on a libuv thread; see layerhash.c.
+ * hashLayerTar(dir, sourceDateEpoch, cancel, checkXattrs): a layer's diffID on a libuv thread;
+ * see layerhash.c.
  *
  * Errors of listDir and listDirs are thrown as Node's fs errors are: an Error with `code`
  * ("ENOENT", ...), `errno` (negative), `syscall` and `path`. Built by scripts/build-native.mjs
@@ -624,15 +626,7 @@ static napi_value sha256_hex(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "sha256Hex: OpenSSL's digest failed");
     return NULL;
   }
-  static const char digits[] = "0123456789abcdef";
-  char hex[64];
-  for (int i = 0; i < 32; i++) {
-    hex[2 * i] = digits[md[i] >> 4];
-    hex[2 * i + 1] = digits[md[i] & 15];
-  }
-  napi_value result;
-  napi_create_string_latin1(env, hex, 64, &result);
-  return result;
+  return sha256_hex_value(env, md);
 }
 
 static napi_value mark_top_dir(napi_env env, napi_callback_info info) {
@@ -655,22 +649,23 @@ static napi_value mark_top_dir(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
-  napi_set_named_property(env, exports, "listDir", fn);
-  napi_create_function(env, "listDirs", NAPI_AUTO_LENGTH, list_dirs, NULL, &fn);
-  napi_set_named_property(env, exports, "listDirs", fn);
-  napi_create_function(env, "prefetch", NAPI_AUTO_LENGTH, prefetch, NULL, &fn);
-  napi_set_named_property(env, exports, "prefetch", fn);
-  napi_create_function(env, "readFilesStart", NAPI_AUTO_LENGTH, read_files_start, NULL, &fn);
-  napi_set_named_property(env, exports, "readFilesStart", fn);
-  napi_create_function(env, "readFilesWait", NAPI_AUTO_LENGTH, read_files_wait, NULL, &fn);
-  napi_set_named_property(env, exports, "readFilesWait", fn);
-  napi_create_function(env, "sha256Hex", NAPI_AUTO_LENGTH, sha256_hex, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256Hex", fn);
-  napi_create_function(env, "markTopDir", NAPI_AUTO_LENGTH, mark_top_dir, NULL, &fn);
-  napi_set_named_property(env, exports, "markTopDir", fn);
-  napi_create_function(env, "hashLayerTar", NAPI_AUTO_LENGTH, hash_layer_tar, NULL, &fn);
-  napi_set_named_property(env, exports, "hashLayerTar", fn);
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } functions[] = {
+    {"listDir", list_dir},
+    {"listDirs", list_dirs},
+    {"prefetch", prefetch},
+    {"readFilesStart", read_files_start},
+    {"readFilesWait", read_files_wait},
+    {"sha256Hex", sha256_hex},
+    {"markTopDir", mark_top_dir},
+    {"hashLayerTar", hash_layer_tar},
+  };
+  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn);
+    napi_set_named_property(env, exports, functions[i].name, fn);
+  }
   return exports;
 }

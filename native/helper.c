@@ -383,7 +383,7 @@ static long cgroup_oom_kills(void) {
   }
   if (!text) return 0;
   long kills = 0;
-  for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+  for (char *line = text, *nl; line; line = (nl = strchr(line, '\n')) ? nl + 1 : NULL)
     if (strncmp(line, "oom_kill ", 9) == 0) kills = atol(line + 9);
   free(text);
   return kills;

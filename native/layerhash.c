@@ -1,6 +1,6 @@
 /*
- * hashLayerTar(dir, sourceDateEpoch, cancel, checkXattrs) -> Promise<[diffIdHex, size] | null>, part of
- * tsbuild-fsaddon.node: the sha256 and byte size of the uncompressed layer tar that
+ * hashLayerTar(dir, sourceDateEpoch, cancel, checkXattrs) -> Promise<[diffIdHex, size] | null>,
+ * part of tsbuild-fsaddon.node: the sha256 and byte size of the uncompressed layer tar that
  * src/image/layer/writer.ts's layerTar would produce for `dir`, computed on a libuv thread.
  *
  * Why: a COPY of 25,000 files is hashed right after it is committed (assemble.ts hashLayerEarly),
@@ -15,8 +15,8 @@
  * ASCII and fit ustar (a name over 100 bytes split into prefix and name as splitUstarName does);
  * owners below 0o7777777, sizes below 0o77777777777; no xattrs (a COPY writes none, and its
  * caller says so; with `checkXattrs`, as for a RUN's layer, any entry with an xattr at all, which
- * the writer might carry or turn into an opaque-directory entry, makes it decline). Anything else (hard links, devices, fifos, sockets, whiteouts, names that
- * need a pax header, a file whose size changed while read, any error) resolves to null and the
+ * the writer might carry or turn into an opaque-directory entry, makes it decline). Anything
+ * else (hard links, devices, fifos, sockets, whiteouts, names that need a pax header, a file whose size changed while read, any error) resolves to null and the
  * caller hashes in JavaScript, which handles (or reports) it. So does a cancelled hash:
  * `cancel` is an Int32Array on shared memory, and a non-zero first element stops the walk.
  *
@@ -324,20 +324,26 @@ static void execute(napi_env env, void *data) {
   EVP_MD_CTX_free(t.md);
 }
 
+napi_value sha256_hex_value(napi_env env, const unsigned char digest[32]) {
+  static const char digits[] = "0123456789abcdef";
+  char hex[64];
+  for (int i = 0; i < 32; i++) {
+    hex[2 * i] = digits[digest[i] >> 4];
+    hex[2 * i + 1] = digits[digest[i] & 15];
+  }
+  napi_value value;
+  napi_create_string_latin1(env, hex, 64, &value);
+  return value;
+}
+
 static void complete(napi_env env, napi_status status, void *data) {
   struct job *job = data;
   napi_value result;
   if (status == napi_ok && job->ok) {
-    char hex[65];
-    for (int i = 0; i < 32; i++) {
-      hex[2 * i] = "0123456789abcdef"[job->digest[i] >> 4];
-      hex[2 * i + 1] = "0123456789abcdef"[job->digest[i] & 15];
-    }
-    napi_value digest, size;
+    napi_value size;
     napi_create_array_with_length(env, 2, &result);
-    napi_create_string_latin1(env, hex, 64, &digest);
     napi_create_double(env, (double)job->size, &size);
-    napi_set_element(env, result, 0, digest);
+    napi_set_element(env, result, 0, sha256_hex_value(env, job->digest));
     napi_set_element(env, result, 1, size);
   } else {
     napi_get_null(env, &result);

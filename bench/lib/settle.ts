@@ -8,6 +8,7 @@
  * 0.087 s without, within this machine's noise.)
  */
 import { readFileSync } from "node:fs";
+import { parseCpuTimes, type CpuTimes } from "../../src/solver/idle-cpus.js";
 
 /** The machine counts as idle when the CPUs were busy less than this share of two windows in a row. */
 const BUSY_BELOW = 0.15;
@@ -29,8 +30,9 @@ export async function settle(): Promise<Settled> {
   while (performance.now() - started < MAX_WAIT_MS) {
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     const now = cpuTimes();
-    const total = now.total - before.total;
-    const busy = total > 0 ? (total - (now.idle - before.idle)) / total : 0;
+    const total = now && before ? now.total - before.total : 0;
+    // waiting on I/O counts as busy (the solver's idle-cpus.ts): writeback left behind is waited for too
+    const busy = total > 0 ? 1 - (now!.idle - before!.idle) / total : 0;
     before = now;
     quiet = busy < BUSY_BELOW ? quiet + 1 : 0;
     if (quiet >= 2) return { waitedMs: performance.now() - started, idle: true };
@@ -38,9 +40,6 @@ export async function settle(): Promise<Settled> {
   return { waitedMs: performance.now() - started, idle: false };
 }
 
-/** All CPUs' jiffies from /proc/stat: in total, and idle (idle + iowait). */
-function cpuTimes(): { total: number; idle: number } {
-  const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0); // user … steal; guest time is inside user
-  return { total, idle: (fields[3] ?? 0) + (fields[4] ?? 0) };
+function cpuTimes(): CpuTimes | undefined {
+  return parseCpuTimes(readFileSync("/proc/stat", "latin1"));
 }

@@ -114,7 +114,7 @@ function digestEntries(root: string, sorted: ChecksumEntry[], startedAt: bigint,
   let paths: Map<string, string> | undefined;
   return {
     // One update over the joined text: 25,000 native calls fewer than an update per entry.
-    checksum: createBlake3().update(parts.join("\0")).digestHex(),
+    checksum: blake3Hex(parts.join("\0")),
     get paths() {
       return (paths ??= new Map(sorted.map((e, i) => [e.path, entryDigest(e, contents[i] ?? "")])));
     },

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
+import { asStringOrBuffer } from "../internal/bytes.js";
 import { packageRoot } from "../internal/native-build.js";
 
 type Binding = typeof import("@napi-rs/blake-hash");
@@ -64,12 +65,7 @@ export const blake3Binding: { blake3: (input: Buffer) => Buffer; Blake3Hasher: n
  * (those must be sha256, see src/internal/digest.ts).
  */
 export function blake3Hex(data: string | Uint8Array): string {
-  return blake3(asInput(data)).toString("hex");
-}
-
-/** The binding takes strings or Buffers; wrap other byte arrays without copying. */
-function asInput(data: string | Uint8Array): string | Buffer {
-  return typeof data === "string" || Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return blake3(asStringOrBuffer(data)).toString("hex");
 }
 
 /** An incremental BLAKE3 hasher; `update` may be called any number of times before `digestHex`. */
@@ -83,7 +79,7 @@ export function createBlake3(): Blake3 {
   const h = new Blake3Hasher();
   const self: Blake3 = {
     update(data) {
-      h.update(asInput(data));
+      h.update(asStringOrBuffer(data));
       return self;
     },
     digestHex: () => h.digest("hex"),

@@ -243,14 +243,18 @@ function currentHeader(file: string): string | undefined {
   try {
     fd = openSync(file, "r");
     const buf = Buffer.alloc(HEADER_MAX_BYTES);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const end = buf.subarray(0, n).indexOf(10);
-    return end < 0 ? undefined : buf.toString("latin1", 0, end + 1);
+    return headerLine(buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)));
   } catch {
     return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** The first line of an entries file's bytes, its newline included, if it ends within HEADER_MAX_BYTES. */
+function headerLine(bytes: Buffer): string | undefined {
+  const end = bytes.subarray(0, HEADER_MAX_BYTES).indexOf(10);
+  return end < 0 ? undefined : bytes.toString("latin1", 0, end + 1);
 }
 
 /** The entries and the header line they were read under (undefined when there is no valid file). */
@@ -263,9 +267,9 @@ function readEntries(file: string): { entries: Map<string, string>; header: stri
   } catch {
     return empty; // missing or unreadable: start empty, it is only a cache
   }
-  const end = bytes.subarray(0, HEADER_MAX_BYTES).indexOf(10);
-  const header = end < 0 ? "" : bytes.toString("latin1", 0, end + 1);
-  const body = bytes.subarray(end + 1);
+  const header = headerLine(bytes);
+  if (header === undefined) return empty;
+  const body = bytes.subarray(header.length);
   if (header !== ENTRIES_HEADER_V2) {
     const m = /^tsbuild-statcache 3 (\d+) ([0-9a-f]{64})\n$/.exec(header);
     if (!m || Number(m[1]) !== body.length || blake3Hex(body) !== m[2]) return empty; // another version, torn or damaged

@@ -1,3 +1,4 @@
+import { asStringOrBuffer } from "./bytes.js";
 import { fsAddon } from "./fs-addon.js";
 import { createHash } from "./lazy-node.js";
 
@@ -14,7 +15,7 @@ export function sha256Digest(data: string | Uint8Array): Digest {
  */
 export function sha256Hex(data: string | Uint8Array): string {
   const addon = fsAddon();
-  if (addon) return addon.sha256Hex(typeof data === "string" || Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  if (addon) return addon.sha256Hex(asStringOrBuffer(data));
   return createHash("sha256").update(data).digest("hex");
 }
 

@@ -46,6 +46,9 @@ export const LIST_DIR_NUMS = 10;
 /** BigInts per entry in `times`: atime, mtime, ctime in ns. */
 export const LIST_DIR_TIMES = 3;
 
+/** Every function of FsAddon: an addon without one of them is from an older install. */
+const ADDON_FUNCTIONS = ["listDir", "listDirs", "prefetch", "readFilesStart", "readFilesWait", "sha256Hex", "markTopDir", "hashLayerTar"] as const satisfies readonly (keyof FsAddon)[];
+
 let loaded: FsAddon | null | undefined;
 
 export function fsAddon(): FsAddon | undefined {
@@ -62,7 +65,6 @@ function load(): FsAddon | null {
   } catch {
     return null; // built for another Node ABI or libc: the JavaScript path is correct, only slower
   }
-  const { listDir, listDirs, prefetch, readFilesStart, readFilesWait, sha256Hex, markTopDir, hashLayerTar } = module.exports;
-  const complete = [listDir, listDirs, prefetch, readFilesStart, readFilesWait, sha256Hex, markTopDir, hashLayerTar].every((f) => typeof f === "function");
+  const complete = ADDON_FUNCTIONS.every((name) => typeof module.exports[name] === "function");
   return complete ? (module.exports as FsAddon) : null; // an addon from an older install: rebuilt by npm install
 }

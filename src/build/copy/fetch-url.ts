@@ -3,7 +3,7 @@
  * URL path element (`__unnamed__` when there is none), gets mode 0600, and its mtime comes from
  * `Last-Modified` when the server sends one. Remote archives are not extracted.
  */
-import { createHash } from "../../internal/lazy-node.js";
+import { sha256Digest } from "../../internal/digest.js";
 import { chmod, mkdir, rm, utimes, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { fetchFailure, httpsFetch } from "../../internal/https-fetch.js";
@@ -33,7 +33,7 @@ export async function fetchUrlSource(
   }
   if (!res.ok) throw new CopyError("copy/fetch-failed", `failed to fetch ${url}: ${res.status} ${res.statusText}`);
   const body = Buffer.from(await res.arrayBuffer());
-  const digest = "sha256:" + createHash("sha256").update(body).digest("hex");
+  const digest = sha256Digest(body);
   if (expected !== undefined && digest !== expected) {
     throw new CopyError("copy/checksum-mismatch", `digest mismatch for ${url}: expected ${expected}, got ${digest}`);
   }

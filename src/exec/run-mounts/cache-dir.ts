@@ -4,7 +4,7 @@
  * directories for `sharing=private` users that find `data` busy, `id` records the cache id.
  * Locks live in `<root>/locks/cache-<hash>[-<n>].lock`.
  */
-import { createHash } from "../../internal/lazy-node.js";
+import { sha256Hex } from "../../internal/digest.js";
 import { randomHex } from "../../internal/random-hex.js";
 import { chmodSync, chownSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -26,7 +26,7 @@ export interface CacheDir {
  */
 export async function acquireCacheDir(root: string, spec: RunMountSpec, signal?: AbortSignal): Promise<CacheDir> {
   const id = spec.id ?? spec.target ?? "";
-  const hash = createHash("sha256").update(id).digest("hex").slice(0, 32);
+  const hash = sha256Hex(id).slice(0, 32);
   const base = join(root, ROOT_DIRS.cacheMounts, hash);
   const lockPath = (n: number) => join(root, ROOT_DIRS.locks, `cache-${hash}${n === 0 ? "" : `-${n}`}.lock`);
   const dirPath = (n: number) => join(base, n === 0 ? "data" : `private-${n}`);
